@@ -1,0 +1,141 @@
+"""Emotions: expression offsets with the expected signs, speech colouring, onset, calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from vitaphone.core.motion import MotionOptions, plan_motion
+from vitaphone.core.motion.emotion import (
+    DEFAULT_STYLES, VISIBILITY_GAIN, load_styles, onset_ramp, style_for)
+from vitaphone.core.motion.geometry import EYE_APERTURE_REST_IOD, EYE_OPEN_FRACTION
+from vitaphone.core.motion.types import Emotion
+
+# Direction each emotion must move a channel (FACS prototypes; the bench checks the same on
+# rendered faces with an independent landmark model).
+EXPECTED = {
+    Emotion.HAPPY: {"mouth_corner": +1, "cheek_raise": +1, "lip_spread": +1},
+    Emotion.SAD: {"mouth_corner": -1, "brow_inner_raise": +1, "eye_open": -1},
+    Emotion.ANGRY: {"brow_furrow": +1, "brow_raise": -1, "eye_open": -1},
+    Emotion.SURPRISED: {"brow_raise": +1, "eye_open": +1, "jaw_open": +1},
+    Emotion.FEAR: {"brow_inner_raise": +1, "eye_open": +1, "brow_raise": +1},
+    Emotion.DISGUST: {"nose_wrinkle": +1, "upper_lip_raise": +1, "brow_raise": -1},
+    Emotion.CONTEMPT: {"mouth_corner_asym": +1},
+}
+
+
+@pytest.mark.parametrize("emotion", list(EXPECTED))
+def test_default_offsets_have_the_expected_sign(emotion):
+    style, note = style_for(emotion, 1.0, path=None)
+    assert "default" in note
+    for channel, sign in EXPECTED[emotion].items():
+        assert np.sign(style.offsets.get(channel, 0.0)) == sign, channel
+    assert style_for(Emotion.NEUTRAL, 1.0, path=None)[0].offsets == {}
+
+
+@pytest.fixture(scope="module")
+def tracks(einstein):
+    return {e: plan_motion(einstein, MotionOptions(emotion=e, intensity=1.0, seed=0))
+            for e in Emotion}
+
+
+@pytest.mark.parametrize("emotion", list(EXPECTED))
+def test_tracks_move_each_feature_in_the_expected_direction(tracks, emotion):
+    neutral, track = tracks[Emotion.NEUTRAL], tracks[emotion]
+    settled = slice(int(0.5 * track.fps), None)  # after the onset ramp
+    for channel, sign in EXPECTED[emotion].items():
+        delta = track.channel(channel)[settled].mean() - neutral.channel(channel)[settled].mean()
+        assert np.sign(delta) == sign and abs(delta) > 0.05, (channel, delta)
+
+
+def _speech_std(track, channel):
+    return track.channel(channel)[int(0.5 * track.fps):].std()
+
+
+def test_emotion_colours_the_speech_motion(tracks):
+    n = tracks[Emotion.NEUTRAL]
+    # A sad mouth and head move less; an angry jaw more (less than its gain: the widest
+    # openings meet the jaw's soft ceiling); a happy head livelier.
+    assert _speech_std(tracks[Emotion.SAD], "jaw_open") < 0.8 * _speech_std(n, "jaw_open")
+    assert _speech_std(tracks[Emotion.ANGRY], "jaw_open") > 1.05 * _speech_std(n, "jaw_open")
+    for axis in ("head_pitch_deg", "head_yaw_deg"):
+        assert _speech_std(tracks[Emotion.SAD], axis) < 0.9 * _speech_std(n, axis)
+        assert _speech_std(tracks[Emotion.HAPPY], axis) > 1.05 * _speech_std(n, axis)
+    # The sad head hangs a little lower on average.
+    assert tracks[Emotion.SAD].channel("head_pitch_deg").mean() > 1.0
+
+
+def test_intensity_scales_the_expression(einstein):
+    neutral = plan_motion(einstein, MotionOptions(seed=1))
+    zero = plan_motion(einstein, MotionOptions(emotion="happy", intensity=0.0, seed=1))
+    np.testing.assert_array_equal(zero.values, neutral.values)
+    half = plan_motion(einstein, MotionOptions(emotion="happy", intensity=0.5, seed=1))
+    full = plan_motion(einstein, MotionOptions(emotion="happy", intensity=1.0, seed=1))
+    k = int(1.0 * 25)
+    assert full.channel("cheek_raise")[k] == pytest.approx(2 * half.channel("cheek_raise")[k])
+
+
+def test_expression_eases_in_over_the_onset(einstein):
+    track = plan_motion(einstein, MotionOptions(emotion="surprised", intensity=1.0, seed=1))
+    brow_inner = track.channel("brow_inner_raise")  # nothing but the emotion moves it
+    styles, _ = load_styles()
+    full = styles[Emotion.SURPRISED].offsets["brow_inner_raise"]
+    assert brow_inner[0] == 0.0
+    assert np.all(np.diff(brow_inner[:12]) >= 0)
+    assert brow_inner[int(0.4 * 25)] == pytest.approx(full, abs=1e-6)
+    ramp = onset_ramp(25, 25.0)
+    assert ramp[0] == 0.0 and ramp[10] == 1.0 and 0.4 < ramp[5] < 0.6
+
+
+def test_calibration_from_measured_targets(tmp_path):
+    path = tmp_path / "emotion_targets.json"
+    path.write_text(json.dumps({
+        "happy": {"mouth_corner_height": 0.03, "brow_height": -0.02, "lip_gap": 0.02,
+                  "eye_opening": -0.01, "eye_opening_rel": -0.2, "brow_gap": "n/a"},
+        "disgusted": {"nose_wrinkle": 0.02},  # MEAD's spelling
+        "surprised": {"eye_opening": 0.03},
+        "_meta": {"clips": 24},
+    }))
+    styles, note = load_styles(path)
+    assert "MEAD" in note and "happy: kept default sign for brow_raise" in note
+    happy = styles[Emotion.HAPPY]
+    # 0.03 / 0.06 IOD, times the visibility gain of the upper face and mouth corners
+    assert happy.offsets["mouth_corner"] == pytest.approx(0.5 * VISIBILITY_GAIN)
+    assert happy.offsets["brow_raise"] == DEFAULT_STYLES[Emotion.HAPPY].offsets["brow_raise"]
+    assert happy.jaw_gain == DEFAULT_STYLES[Emotion.HAPPY].jaw_gain  # gains are not calibrated
+    assert happy.offsets["eye_open"] == pytest.approx(-0.5 * VISIBILITY_GAIN)  # relative wins
+    assert styles[Emotion.DISGUST].offsets["nose_wrinkle"] == pytest.approx(0.5)
+    eye = styles[Emotion.SURPRISED].offsets["eye_open"]
+    assert eye == pytest.approx(
+        VISIBILITY_GAIN * 0.03 / (EYE_OPEN_FRACTION * EYE_APERTURE_REST_IOD))
+    # Unmeasured emotions and channels keep their defaults.
+    assert styles[Emotion.SAD] == DEFAULT_STYLES[Emotion.SAD]
+    assert happy.offsets["cheek_raise"] == DEFAULT_STYLES[Emotion.HAPPY].offsets["cheek_raise"]
+
+
+def test_calibration_splits_the_brows_and_ignores_stray_asymmetry(tmp_path):
+    path = tmp_path / "emotion_targets.json"
+    path.write_text(json.dumps({
+        "fear": {"outer_brow_height": 0.04, "inner_brow_height": 0.07, "brow_height": 0.05,
+                 "mouth_corner_asym": 0.02},
+        "contempt": {"mouth_corner_asym": 0.03},
+    }))
+    styles, _ = load_styles(path)
+    fear = styles[Emotion.FEAR]
+    g = VISIBILITY_GAIN
+    assert fear.offsets["brow_raise"] == pytest.approx(0.5 * g)  # outer part: 0.04 / 0.08
+    assert fear.offsets["brow_inner_raise"] == pytest.approx(0.5 * g)  # (0.07 - 0.04) / 0.06
+    # Corner asymmetry is never calibrated (MEAD's is the actors' baseline): contempt keeps
+    # its prototype smirk, the others none.
+    assert "mouth_corner_asym" not in fear.offsets
+    assert (styles[Emotion.CONTEMPT].offsets["mouth_corner_asym"]
+            == DEFAULT_STYLES[Emotion.CONTEMPT].offsets["mouth_corner_asym"])
+
+
+def test_unreadable_targets_fall_back_to_defaults(tmp_path):
+    path = tmp_path / "emotion_targets.json"
+    path.write_text("{not json")
+    styles, note = load_styles(path)
+    assert styles == DEFAULT_STYLES and "unreadable" in note

@@ -1,0 +1,3 @@
+from vitaphone.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Bundled demo media (see ATTRIBUTION-shared.md)."""

@@ -1,0 +1,181 @@
+"""`vitaphone animate`: a portrait speaking a quote (or a recording), labelled and signed.
+
+The CLI is a front end like the bots: it records consent and a job in the database (the
+embedded SQLite by default), renders through `Studio`, and writes provenance. It refuses to run
+without a consent basis; `--demo` animates the bundled public-domain Einstein portrait, so it
+implies `public_domain_historical`.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from vitaphone.cli import app
+from vitaphone.cli._files import (
+    check_writable,
+    print_engine_missing,
+    print_user_error,
+    read_input,
+)
+
+_console = Console()
+_err = Console(stderr=True)
+
+DEMO_QUOTE = (
+    "Our age is proud of the progress it has made in men's intellectual development. "
+    "The search and striving for truth and knowledge is one of the highest of men's qualities."
+)
+_STAGE_LABELS = {
+    "portrait": "Finding the face", "speech": "Making speech", "motion": "Planning motion",
+    "render": "Rendering frames", "finish": "Label, watermark, encode, sign",
+}
+
+
+@app.command()
+def animate(
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the MP4."),
+    portrait: Path | None = typer.Option(None, "--portrait", help="Portrait image (JPEG, PNG, WebP…)."),
+    text: str | None = typer.Option(None, "--text", help="The quote to speak (or the recording's transcript)."),
+    audio: Path | None = typer.Option(None, "--audio", help="A recording to lip-sync instead of text-to-speech."),
+    voice: Path | None = typer.Option(None, "--voice", help="A 5-60 s sample of the voice to clone."),
+    language: str = typer.Option("en", "--language", help="ISO 639-1 language of the quote."),
+    base_voice: str | None = typer.Option(None, "--base-voice", help="Base TTS voice (see `vitaphone voices`)."),
+    emotion: str = typer.Option("neutral", "--emotion", help="neutral, happy, sad, angry, surprised, fear, disgust or contempt."),
+    intensity: float = typer.Option(0.7, "--intensity", help="Emotion intensity, 0 to 1."),
+    seed: int = typer.Option(0, "--seed", help="Seed for blinks and head motion."),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda or auto."),
+    size_budget_mb: float | None = typer.Option(None, "--size-budget-mb", help="Keep the file under this many MiB (Discord: 10)."),
+    consent: str | None = typer.Option(None, "--consent", help="self | permission | public_domain_historical (required)."),
+    demo: bool = typer.Option(False, "--demo", help="Animate the bundled Einstein portrait speaking his quote."),
+) -> None:
+    """Make a labelled, watermarked, C2PA-signed video of a face speaking."""
+    from vitaphone.consent import ConsentBasis, parse_basis, statement_for
+    from vitaphone.core.errors import UserFacingError
+
+    try:
+        if demo:
+            if consent not in (None, ConsentBasis.PUBLIC_DOMAIN_HISTORICAL.value):
+                raise _bad("--demo animates a public-domain historical portrait, so its consent "
+                           "basis is public_domain_historical.", "Leave --consent out with --demo.")
+            basis = ConsentBasis.PUBLIC_DOMAIN_HISTORICAL
+            portrait_bytes, portrait_name = _demo_portrait(), "einstein.jpg (bundled demo)"
+            text = text or DEMO_QUOTE
+        else:
+            basis = parse_basis(consent)
+            if portrait is None:
+                raise _bad("No portrait given.", "Pass --portrait IMAGE, or --demo.")
+            portrait_bytes, portrait_name = read_input(portrait, "an image"), portrait.name
+        check_writable(out, "out.mp4")
+        inputs = _inputs(portrait_bytes, portrait_name, text, audio, voice)
+        options = _options(emotion, intensity, seed, language, base_voice, device, size_budget_mb)
+    except UserFacingError as exc:
+        print_user_error(exc)
+        raise typer.Exit(2) from None
+    _console.print(f"[dim]Consent ({basis.value}): {statement_for(basis)}[/dim]")
+    _run(inputs, options, basis, out)
+
+
+def _run(inputs, options, basis, out: Path) -> None:
+    import asyncio
+
+    from vitaphone.config import load_settings
+    from vitaphone.core.errors import EngineUnavailable, UserFacingError
+
+    try:
+        settings = load_settings()
+    except UserFacingError as exc:
+        print_user_error(exc)
+        raise typer.Exit(2) from None
+    try:
+        rendered = asyncio.run(_submit_and_render(settings, inputs, options, basis, out))
+    except UserFacingError as exc:
+        print_user_error(exc)
+        raise typer.Exit(2) from None
+    except EngineUnavailable as exc:
+        print_engine_missing(exc)
+        raise typer.Exit(1) from None
+    for note in rendered.notes:
+        _console.print(f"[yellow]note:[/yellow] {note}")
+    seconds = rendered.seconds
+    work = sum(v for k, v in seconds.items() if "." not in k)
+    _console.print(
+        f"[green]✔[/green] Wrote [bold]{out}[/bold]: {rendered.duration_s:.1f} s, "
+        f"{rendered.size_bytes / 1e6:.1f} MB, made in {work:.1f} s "
+        f"({work / max(rendered.duration_s, 1e-6):.2f} s per second of video)."
+    )
+    _console.print(f"  job {rendered.job_id} · watermark {rendered.watermark_payload_hex} · "
+                   f"C2PA {rendered.manifest_id}", highlight=False)
+    _console.print("  Labelled as AI-generated. Check it with: "
+                   f"[bold]vitaphone verify {out}[/bold]", highlight=False)
+
+
+async def _submit_and_render(settings, inputs, options, basis, out: Path):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vitaphone.core.pipeline import STAGES
+    from vitaphone.storage.migrate import upgrade_database_async
+    from vitaphone.studio import Requester, Studio
+
+    await upgrade_database_async(settings.database_url)
+    studio = Studio(settings)
+    try:
+        requester = Requester(platform="cli", user_id=getpass.getuser(),
+                              display_name=getpass.getuser())
+        submitted = await studio.submit(inputs, options, basis, requester)
+        with Progress(TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
+                      console=_err, transient=False) as bar:
+            tasks = {s: bar.add_task(_STAGE_LABELS[s], total=1.0, start=False) for s in STAGES}
+
+            def progress(stage: str, fraction: float) -> None:
+                if stage in tasks:
+                    if fraction == 0.0:
+                        bar.start_task(tasks[stage])
+                    bar.update(tasks[stage], completed=fraction)
+
+            return await studio.run(submitted.job_id, out, progress)
+    finally:
+        await studio.aclose()
+
+
+def _inputs(portrait_bytes: bytes, portrait_name: str, text: str | None, audio: Path | None,
+            voice: Path | None):
+    from vitaphone.core.pipeline import AnimateInputs
+
+    if audio is None and not (text or "").strip():
+        raise _bad("Nothing to say.", "Pass --text QUOTE, or --audio RECORDING.")
+    return AnimateInputs(
+        portrait=portrait_bytes, portrait_name=portrait_name, text=text,
+        audio=read_input(audio, "an audio file") if audio else None, audio_name=audio.name if audio else "",
+        voice_sample=read_input(voice, "an audio file") if voice else None, voice_sample_name=voice.name if voice else "",
+    )
+
+
+def _options(emotion, intensity, seed, language, base_voice, device, size_budget_mb):
+    from vitaphone.core.motion.options import MotionOptions
+    from vitaphone.core.pipeline import AnimateOptions
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise _bad(f"Unknown device {device!r}.", "Use cpu, cuda or auto.")
+    if size_budget_mb is not None and size_budget_mb <= 0:
+        raise _bad("--size-budget-mb must be positive.", "Discord's default limit is 10.")
+    MotionOptions(emotion=emotion, intensity=intensity, seed=seed)  # validates with clear errors
+    return AnimateOptions(
+        emotion=emotion, intensity=intensity, seed=seed, language=language, base_voice=base_voice,
+        device=device,
+        size_budget_bytes=int(size_budget_mb * 1024 * 1024) if size_budget_mb else None)
+
+
+def _demo_portrait() -> bytes:
+    from importlib.resources import files
+
+    return files("vitaphone.assets").joinpath("einstein.jpg").read_bytes()
+
+
+def _bad(message: str, hint: str):
+    from vitaphone.core.errors import BadOption
+
+    return BadOption(message, hint)

@@ -1,0 +1,98 @@
+"""MotionOptions: what the caller may choose about the motion (validated on construction)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+from vitaphone.core.errors import BadOption, UnknownEmotion
+from vitaphone.core.motion.types import Emotion
+
+EMOTION_NAMES = tuple(e.value for e in Emotion)
+# Common spellings people type, mapped onto the canonical names.
+_EMOTION_ALIASES = {
+    "disgusted": "disgust",
+    "surprise": "surprised",
+    "afraid": "fear",
+    "fearful": "fear",
+    "scared": "fear",
+    "anger": "angry",
+    "mad": "angry",
+    "joy": "happy",
+    "sadness": "sad",
+    "calm": "neutral",
+    "none": "neutral",
+}
+
+
+def parse_emotion(value: Emotion | str) -> Emotion:
+    """'Happy', 'happy', Emotion.HAPPY, 'surprise' -> Emotion; anything else -> UnknownEmotion."""
+    if isinstance(value, Emotion):
+        return value
+    if not isinstance(value, str):
+        raise UnknownEmotion(
+            f"emotion must be a name, got {type(value).__name__}.",
+            f"Use one of: {', '.join(EMOTION_NAMES)}.",
+        )
+    key = value.strip().lower()
+    key = _EMOTION_ALIASES.get(key, key)
+    try:
+        return Emotion(key)
+    except ValueError:
+        raise UnknownEmotion(
+            f"Unknown emotion {value!r}.", f"Use one of: {', '.join(EMOTION_NAMES)}."
+        ) from None
+
+
+def _number(name: str, value: object, low: float, high: float, hint: str) -> float:
+    """A finite real number in [low, high], or BadOption naming the field."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadOption(f"{name} must be a number, got {value!r}.", hint)
+    if not math.isfinite(float(value)) or not low <= float(value) <= high:
+        raise BadOption(f"{name} must be between {low:g} and {high:g}, got {value!r}.", hint)
+    return float(value)
+
+
+@dataclass(frozen=True)
+class MotionOptions:
+    """Choices for `plan_motion`.
+
+    fps: output frame rate (frames per second), 10..60.
+    emotion: one of `Emotion` (names accepted case-insensitively).
+    intensity: 0 (no expression) .. 1 (full, as strong as the MEAD level-3 clips).
+    seed: makes blinks, head noise and gaze reproducible.
+    head_motion_amplitude: 0 (still head) .. 2 (twice the natural amount); 1 is natural.
+    blink_rate_per_min: mean blinks per minute, 0 (none) .. 40; people average ~15-20.
+    gaze_shifts: let the eyes glance away and back now and then.
+    """
+
+    fps: float = 25.0
+    emotion: Emotion | str = Emotion.NEUTRAL
+    intensity: float = 0.7
+    seed: int = 0
+    head_motion_amplitude: float = 1.0
+    blink_rate_per_min: float = 17.0
+    gaze_shifts: bool = True
+
+    def __post_init__(self) -> None:
+        # Frozen: normalise through object.__setattr__ so callers always see clean values.
+        set_ = object.__setattr__
+        set_(self, "emotion", parse_emotion(self.emotion))
+        set_(self, "fps", _number("fps", self.fps, 10, 60, "Use 25 (the default)."))
+        set_(self, "intensity", _number(
+            "intensity", self.intensity, 0, 1, "Use 0 for none up to 1 for the strongest."))
+        set_(self, "head_motion_amplitude", _number(
+            "head_motion_amplitude", self.head_motion_amplitude, 0, 2,
+            "Use 0 for a still head, 1 for natural motion, up to 2."))
+        set_(self, "blink_rate_per_min", _number(
+            "blink_rate_per_min", self.blink_rate_per_min, 0, 40,
+            "Use about 17 (natural), or 0 for no blinks."))
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise BadOption(f"seed must be a whole number >= 0, got {seed!r}.",
+                            "Use any non-negative integer, e.g. 0.")
+        set_(self, "seed", int(seed))
+        if not isinstance(self.gaze_shifts, bool):
+            raise BadOption(f"gaze_shifts must be true or false, got {self.gaze_shifts!r}.",
+                            "Use True or False.")
