@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,6 +134,7 @@ def animate(inputs: AnimateInputs, options: AnimateOptions, marking: Marking, ou
     """Run every stage and write the signed MP4 to `out_path`. Raises UserFacingError subclasses
     for bad input (before heavy work wherever possible)."""
     from vitaphone.core.face.analyze import analyze_face
+    from vitaphone.core.face.features import smirk_side
     from vitaphone.core.face.image_io import load_portrait
     from vitaphone.core.motion.options import MotionOptions
     from vitaphone.core.motion.track import plan_motion
@@ -162,7 +163,8 @@ def animate(inputs: AnimateInputs, options: AnimateOptions, marking: Marking, ou
     with clock("speech"):
         speech = _speech(inputs, options)
     with clock("motion"):
-        track = plan_motion(speech, motion_options)
+        side = smirk_side(mesh.landmarks, mesh.yaw_deg)
+        track = plan_motion(speech, replace(motion_options, smirk_side=side))
     started = time.perf_counter()
     report("render", 0.0)
     stream = render_batches(portrait, mesh, track, render_options)

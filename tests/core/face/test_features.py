@@ -11,7 +11,7 @@ from PIL import Image
 
 from vitaphone.core.face import landmarks as L
 from vitaphone.core.face.analyze import analyze_face
-from vitaphone.core.face.features import FEATURES, expression_features
+from vitaphone.core.face.features import FEATURES, expression_features, smirk_side
 from vitaphone.core.face.image_io import load_portrait_file
 from vitaphone.core.face.track import track_meshes
 
@@ -71,3 +71,21 @@ def test_tracking_reports_frames_without_a_face():
     face = np.asarray(Image.open(ASSETS / "einstein.jpg").convert("RGB"))
     out = list(track_meshes([face, blank, face]))
     assert out[0] is not None and out[1] is None and out[2] is not None
+
+
+def test_smirk_side_follows_the_faces_own_higher_corner_then_the_near_side(mesh):
+    for side, corner in ((1, L.MOUTH_CORNER_LEFT), (-1, L.MOUTH_CORNER_RIGHT)):
+        lm = mesh.copy()
+        for _ in range(40):  # lift one corner until the asymmetry is clear
+            if side * expression_features(lm)["mouth_corner_asym"] > 0.03:
+                break
+            lm[corner, 1] -= 0.5
+        assert smirk_side(lm, yaw_deg=-20.0) == side  # the asymmetry wins over the pose
+        assert smirk_side(lm, yaw_deg=+20.0) == side
+    symmetric = mesh.copy()
+    symmetric[[L.MOUTH_CORNER_LEFT, L.MOUTH_CORNER_RIGHT], 1] = symmetric[
+        [L.MOUTH_CORNER_LEFT, L.MOUTH_CORNER_RIGHT], 1].mean()
+    assert abs(expression_features(symmetric)["mouth_corner_asym"]) < 0.01
+    # Turned to their left, the subject shows the right cheek: that corner is the near one.
+    assert smirk_side(symmetric, yaw_deg=15.0) == -1
+    assert smirk_side(symmetric, yaw_deg=-15.0) == 1

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from vitaphone.core.errors import BadOption
 from vitaphone.core.motion import MotionOptions, plan_motion
 from vitaphone.core.motion.emotion import (
     DEFAULT_STYLES, VISIBILITY_GAIN, load_styles, onset_ramp, style_for)
@@ -139,3 +140,19 @@ def test_unreadable_targets_fall_back_to_defaults(tmp_path):
     path.write_text("{not json")
     styles, note = load_styles(path)
     assert styles == DEFAULT_STYLES and "unreadable" in note
+
+
+def test_contempt_smirks_on_the_chosen_side(einstein, tracks):
+    right = plan_motion(einstein, MotionOptions(emotion="contempt", intensity=1.0, seed=0,
+                                                smirk_side=-1))
+    left = tracks[Emotion.CONTEMPT]
+    settled = slice(int(0.5 * left.fps), None)
+    np.testing.assert_allclose(right.channel("mouth_corner_asym")[settled],
+                               -left.channel("mouth_corner_asym")[settled], atol=1e-5)
+    assert left.channel("mouth_corner_asym")[settled].mean() > 0.5
+    # The head tilts with the smirk: the prosodic sway is the same, the emotion's tilt mirrored.
+    tilt = left.channel("head_roll_deg")[settled] - right.channel("head_roll_deg")[settled]
+    assert np.ptp(tilt) < 1e-4 and tilt.mean() > 1.0
+    np.testing.assert_array_equal(right.channel("jaw_open"), left.channel("jaw_open"))
+    with pytest.raises(BadOption, match="smirk_side"):
+        MotionOptions(smirk_side=0)

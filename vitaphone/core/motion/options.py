@@ -65,6 +65,8 @@ class MotionOptions:
     head_motion_amplitude: 0 (still head) .. 2 (twice the natural amount); 1 is natural.
     blink_rate_per_min: mean blinks per minute, 0 (none) .. 40; people average ~15-20.
     gaze_shifts: let the eyes glance away and back now and then.
+    smirk_side: which of the subject's mouth corners a one-sided expression (contempt) lifts:
+        +1 the left, -1 the right. `smirk_side_for` picks it from the portrait.
     """
 
     fps: float = 25.0
@@ -74,6 +76,7 @@ class MotionOptions:
     head_motion_amplitude: float = 1.0
     blink_rate_per_min: float = 17.0
     gaze_shifts: bool = True
+    smirk_side: int = 1
 
     def __post_init__(self) -> None:
         # Frozen: normalise through object.__setattr__ so callers always see clean values.
@@ -93,6 +96,10 @@ class MotionOptions:
             raise BadOption(f"seed must be a whole number >= 0, got {seed!r}.",
                             "Use any non-negative integer, e.g. 0.")
         set_(self, "seed", int(seed))
+        if self.smirk_side not in (1, -1):
+            raise BadOption(f"smirk_side must be 1 (left) or -1 (right), got {self.smirk_side!r}.",
+                            "Use 1 or -1, or leave it to smirk_side_for(mesh).")
+        set_(self, "smirk_side", int(self.smirk_side))
         if not isinstance(self.gaze_shifts, bool):
             raise BadOption(f"gaze_shifts must be true or false, got {self.gaze_shifts!r}.",
                             "Use True or False.")

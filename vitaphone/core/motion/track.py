@@ -78,6 +78,9 @@ def _mouth_and_expression(values: np.ndarray, speech: Speech, prosody: Prosody,
     # The emotion's head pose (a sad head hangs) is head motion too: the amplitude knob
     # scales it, so amplitude 0 keeps the portrait's own pose exactly.
     offsets[_HEAD] *= min(1.0, options.head_motion_amplitude)
+    # A one-sided expression is mirrored onto the side this face favours (smirk_side).
+    offsets[_COL["mouth_corner_asym"]] *= options.smirk_side
+    offsets[_COL["head_roll_deg"]] *= options.smirk_side
     values += onset_ramp(n, fps)[:, None] * offsets[None, :]
     # After the emotion's jaw gain and offset, so no emotion opens the jaw past the ceiling.
     values[:, _COL["jaw_open"]] = limit_jaw(values[:, _COL["jaw_open"]])

@@ -5,7 +5,7 @@ so the lips keep their own edges). Layers, back to front: a dark cavity in a dar
 the lip colour, darker with opening and towards the corners; a tongue hint low in the mouth;
 the lower teeth as a thin band just above the lower lip (mostly hidden); the upper teeth hanging
 from under the upper lip, with a soft shadowed top edge, receding into shadow at the sides, with
-faint gaps between incisors. Colours come from the portrait: teeth from the sclera and skin
+soft shading between incisors. Colours come from the portrait: teeth from the sclera and skin
 (desaturated, lit like the face), the cavity and tongue from the lips.
 """
 
@@ -77,7 +77,8 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
         sclera_l = skin_l * 1.2
     # Teeth: between the sclera and the lit skin in brightness (paintings often have dim,
     # tiny sclerae), tinted towards the skin (the scene's light) and desaturated.
-    teeth_l = float(np.clip(0.5 * sclera_l + 0.55 * skin_l, 0.95 * skin_l, 240.0))
+    # Teeth sit in the mouth's shade: about as bright as the lit skin, never glowing white.
+    teeth_l = float(np.clip(0.4 * sclera_l + 0.6 * skin_l, 0.9 * skin_l, 225.0))
     tint = skin_c / max(skin_l, 1.0)
     teeth = teeth_l * (0.4 + 0.6 * tint) * np.array([1.0, 0.98, 0.93])
     # Cavity: a dark version of the lip colour, as dark as the face's own deepest shadows
@@ -179,17 +180,18 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle, iod: float
         1 - 0.45 * smoothstep(rel)
     )
     gaps = _incisor_gaps(xs, centre_x, iod)[:, None]  # (B, 1, w)
-    tooth = teeth * (shade * (1 - 0.22 * gaps))[:, None]
+    tooth = teeth * (shade * (1 - 0.12 * gaps))[:, None]
     return out + ut[:, None] * (tooth - out)
 
 
 def _incisor_gaps(xs: torch.Tensor, centre_x: torch.Tensor, iod: float) -> torch.Tensor:
-    """(B, w) 0..1 faint dark lines between teeth: at the midline, then each tooth width out."""
+    """(B, w) 0..1 soft shading between teeth: at the midline, then each tooth width out.
+    Wide and faint, so each tooth reads as rounded; thin dark lines read as a drawn comb."""
     d = (xs[None] - centre_x[:, None]) / (TOOTH_WIDTH_IOD * iod)
     # Teeth narrow towards the corners (laterals, canines): warp the distance a little.
     d = d.sign() * d.abs() ** 0.85
     frac = (d - d.round()).abs()  # 0 on a gap
-    width = max(0.6, 0.006 * iod) / (TOOTH_WIDTH_IOD * iod)
+    width = max(0.2, 1.5 / (TOOTH_WIDTH_IOD * iod))  # a fifth of a tooth, at least 1.5 px
     return torch.exp(-((frac / width) ** 2))
 
 
