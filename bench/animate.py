@@ -12,7 +12,8 @@ Metrics (issue 4, item 7), per video:
   emotion     brow height, eye opening, mouth-corner height (+ corner asymmetry) medians;
               against the same portrait's neutral video when one is in the batch;
   stability   mean absolute change of grey level between consecutive frames outside the head
-              (a generous region around dlib's 68 points, neck included);
+              (a generous region around dlib's 68 points with the neck, and the forehead and
+              hair above the brows, where the 68 points stop; JSON also has the face-only number);
   speed       seconds of wall time per second of video, per stage (from the renderer's JSON).
 
 Usage
@@ -193,11 +194,15 @@ def evaluate_video(mp4_path: str | Path, timings_json: str | Path | None = None,
                 if reference is None:
                     reference = face.embedding
                 ids.append(float(np.linalg.norm(face.embedding - reference)))
-            hull = judge.head_hull(face.points)
+            hull = (judge.head_hull(face.points), judge.head_hull(face.points, hair=False))
             if prev_gray is not None and prev_hull is not None:
-                mask = np.ones(gray.shape, np.uint8)
-                cv2.fillPoly(mask, [hull, prev_hull], 0)
-                still.append(float(np.abs(gray - prev_gray)[mask > 0].mean()))
+                change = np.abs(gray - prev_gray)
+                row = []
+                for now, before in zip(hull, prev_hull):
+                    mask = np.ones(gray.shape, np.uint8)
+                    cv2.fillPoly(mask, [now, before], 0)
+                    row.append(float(change[mask > 0].mean()))
+                still.append(row)
             prev_gray, prev_hull, prev_points = gray, hull, face.points
     n = len(mouth)
     mouth_arr = np.asarray(mouth, dtype=np.float64)
@@ -217,8 +222,8 @@ def evaluate_video(mp4_path: str | Path, timings_json: str | Path | None = None,
             phones, mouth_arr, fps, max(CLOSED_GAP_IOD, portrait_gap + REL_TOLERANCE_IOD))
     if ids:
         result["id_mean"], result["id_max"] = float(np.mean(ids)), float(np.max(ids))
-    if still:
-        result["stability"] = float(np.mean(still))
+    if still:  # with the hair counted as head, and (for reference) the 68-point face only
+        result["stability"], result["stability_face_only"] = np.mean(still, axis=0).tolist()
     result["features"] = summarise_features(feats)
     result["speed"] = read_speed(Path(speed_json) if speed_json else None, duration_s)
     return result

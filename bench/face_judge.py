@@ -125,13 +125,16 @@ def expression(points: np.ndarray) -> dict[str, float]:
     }
 
 
-def head_hull(points: np.ndarray) -> np.ndarray:
+def head_hull(points: np.ndarray, *, hair: bool = True) -> np.ndarray:
     """A generous head region around the 68 points (int32 polygon): the face hull grown 1.7x
-    about its centre (hair, ears) and stretched down one face height (neck), since the renderer
-    may move all of those; everything else must stay still."""
+    about its centre (ears), stretched down one face height (neck) and, with `hair`, up 0.8 of
+    a face height: the 68 points stop at the brows, and the forehead and the hair above are head
+    too (the renderer turns them with it). Everything else must stay still."""
     hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
     centre = hull.mean(axis=0)
     grown = centre + (hull - centre) * 1.7
     height = float(points[:, 1].max() - points[:, 1].min())
-    neck = grown + np.array([0.0, height])
-    return cv2.convexHull(np.concatenate([grown, neck]).astype(np.float32)).reshape(-1, 2).astype(np.int32)
+    parts = [grown, grown + np.array([0.0, height])]
+    if hair:
+        parts.append(grown - np.array([0.0, 0.8 * height]))
+    return cv2.convexHull(np.concatenate(parts).astype(np.float32)).reshape(-1, 2).astype(np.int32)

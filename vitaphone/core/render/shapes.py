@@ -188,7 +188,7 @@ def _eye_shapes(
     horiz = np.exp(-((np.clip(np.abs(uv[:, 0] - mid_u) - half, 0, None) / 0.12) ** 2))
     gap = np.clip(lo_v - up_v, 0, None)
     above = np.clip(up_v - uv[:, 1], 0, None)
-    up_fall = np.where(uv[:, 1] <= up_v + 1e-6, np.exp(-((above / 0.16) ** 2)), 0.0) * horiz
+    up_fall = np.where(uv[:, 1] <= up_v + 1e-6, np.exp(-((above / 0.07) ** 2)), 0.0) * horiz
     below = np.clip(uv[:, 1] - lo_v, 0, None)
     lo_fall = np.where(uv[:, 1] >= lo_v - 1e-6, np.exp(-((below / 0.10) ** 2)), 0.0) * horiz
     for i in upper[1:-1]:
