@@ -200,7 +200,10 @@ def evaluate_video(mp4_path: str | Path, timings_json: str | Path | None = None,
                 row = []
                 for now, before in zip(hull, prev_hull):
                     mask = np.ones(gray.shape, np.uint8)
-                    cv2.fillPoly(mask, [now, before], 0)
+                    # One call per polygon: fillPoly fills several contours by parity, so two
+                    # overlapping hulls in one call leave their common area (the head) unmasked.
+                    for polygon in (now, before):
+                        cv2.fillPoly(mask, [polygon], 0)
                     row.append(float(change[mask > 0].mean()))
                 still.append(row)
             prev_gray, prev_hull, prev_points = gray, hull, face.points
