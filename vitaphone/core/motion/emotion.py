@@ -117,12 +117,15 @@ DEFAULT_STYLES: dict[Emotion, EmotionStyle] = {
         jaw_gain=1.15, lip_gain=0.8, head_gain=1.1, head_tempo=1.3, gaze_rate=0.6,
         blink_rate=0.8, brow_gesture=0.2),
     Emotion.SURPRISED: EmotionStyle(
-        offsets={"brow_raise": 0.9, "brow_inner_raise": 0.4, "eye_open": 0.8, "jaw_open": 0.12,
-                 "lip_close": -0.5, "head_pitch_deg": -1.5},
+        # Only a hint of the dropped jaw (AU26): held open, it hung between words and the mouth
+        # stopped following the sound (dlib lip-sync r 0.38 -> 0.47 on Einstein at 0.12 -> 0.04);
+        # surprise reads from the brows and lids.
+        offsets={"brow_raise": 0.9, "brow_inner_raise": 0.4, "eye_open": 0.8, "jaw_open": 0.04,
+                 "lip_close": -0.2, "head_pitch_deg": -1.5},
         jaw_gain=1.1, head_gain=1.1, head_tempo=1.1, blink_rate=0.7),
     Emotion.FEAR: EmotionStyle(
         offsets={"brow_raise": 0.5, "brow_inner_raise": 0.8, "brow_furrow": 0.3, "eye_open": 0.7,
-                 "lip_spread": 0.3, "mouth_corner": -0.2, "jaw_open": 0.06, "lip_close": -0.3,
+                 "lip_spread": 0.3, "mouth_corner": -0.2, "jaw_open": 0.02, "lip_close": -0.1,
                  "head_pitch_deg": -0.5},
         jaw_gain=0.9, head_gain=0.8, head_tempo=1.3, gaze_rate=1.8, blink_rate=1.3),
     Emotion.DISGUST: EmotionStyle(
