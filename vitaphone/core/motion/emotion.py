@@ -38,8 +38,8 @@ TARGETS_PATH = Path(__file__).with_name("emotion_targets.json")
 _SIGN_TRUST = 0.1  # defaults at least this large keep their sign against measurements
 # Never calibrated: MEAD shows 0.01-0.03 IOD of corner asymmetry in every emotion, the actors'
 # own faces rather than the emotion, so contempt's measured 0.03 is mostly baseline. Contempt
-# keeps its prototype smirk, at full strength: on a still portrait it has to beat the sitter's
-# own asymmetry (Einstein's reads 0.02 IOD) to look one-sided.
+# keeps its prototype smirk, at full strength, on the side the sitter's own face already favours
+# (MotionOptions.smirk_side): a still portrait has to read as one-sided from the smirk alone.
 _PROTOTYPE_ONLY = frozenset({"mouth_corner_asym"})
 # Visibility gain on the measured (calibrated) expression offsets of the upper face and mouth corners.
 # Why: the MEAD deltas are medians over moving, talking faces, which a viewer reads from motion;

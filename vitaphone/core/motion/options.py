@@ -66,7 +66,8 @@ class MotionOptions:
     blink_rate_per_min: mean blinks per minute, 0 (none) .. 40; people average ~15-20.
     gaze_shifts: let the eyes glance away and back now and then.
     smirk_side: which of the subject's mouth corners a one-sided expression (contempt) lifts:
-        +1 the left, -1 the right. `smirk_side_for` picks it from the portrait.
+        +1 the left, -1 the right. The pipeline picks it from the portrait
+        (`vitaphone.core.face.features.smirk_side`).
     """
 
     fps: float = 25.0
@@ -98,7 +99,7 @@ class MotionOptions:
         set_(self, "seed", int(seed))
         if self.smirk_side not in (1, -1):
             raise BadOption(f"smirk_side must be 1 (left) or -1 (right), got {self.smirk_side!r}.",
-                            "Use 1 or -1, or leave it to smirk_side_for(mesh).")
+                            "Use 1 or -1 (the pipeline picks it from the portrait).")
         set_(self, "smirk_side", int(self.smirk_side))
         if not isinstance(self.gaze_shifts, bool):
             raise BadOption(f"gaze_shifts must be true or false, got {self.gaze_shifts!r}.",
