@@ -24,11 +24,14 @@ QUOTE = "I have never been so sure of anything."
 
 
 def _cell(portrait, mesh, speech, emotion: str, at: float, size: int) -> np.ndarray:
+    from vitaphone.core.face.features import smirk_side
     from vitaphone.core.motion.options import MotionOptions
     from vitaphone.core.motion.track import plan_motion
     from vitaphone.core.render import RenderOptions, render_frames
 
-    track = plan_motion(speech, MotionOptions(emotion=emotion, intensity=1.0, seed=1))
+    side = smirk_side(mesh.landmarks, mesh.yaw_deg)  # as the pipeline does
+    track = plan_motion(speech, MotionOptions(emotion=emotion, intensity=1.0, seed=1,
+                                              smirk_side=side))
     frames = render_frames(portrait, mesh, track, RenderOptions(device="cpu", max_side=512))
     frame = frames.rgb[min(int(at * frames.n_frames), frames.n_frames - 1)]
     x0, y0, x1, y1 = frames.head_box_xyxy
