@@ -34,13 +34,27 @@ def _cell(portrait, mesh, speech, emotion: str, at: float, size: int) -> np.ndar
                                               smirk_side=side))
     frames = render_frames(portrait, mesh, track, RenderOptions(device="cpu", max_side=512))
     frame = frames.rgb[min(int(at * frames.n_frames), frames.n_frames - 1)]
-    x0, y0, x1, y1 = frames.head_box_xyxy
+    return head_crop(frame, frames.head_box_xyxy, size)
+
+
+def head_crop(frame: np.ndarray, head_box, size: int) -> np.ndarray:
+    """A square crop around the head box, resized to size x size."""
+    x0, y0, x1, y1 = head_box
     side = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) // 2, (y0 + y1) // 2 + (y1 - y0) // 10  # the box includes hair above
     h, w = frame.shape[:2]
     half = min(side // 2 + side // 8, cx, cy, w - cx, h - cy)
     crop = frame[cy - half:cy + half, cx - half:cx + half]
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def save_sheet(sheet: np.ndarray, out: Path) -> None:
+    from PIL import Image
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # 256 colours with dithering: a third of the bytes, indistinguishable at sheet scale.
+    Image.fromarray(sheet).quantize(256, method=Image.Quantize.FASTOCTREE).save(out, optimize=True)
+    print(f"wrote {out} ({sheet.shape[1]}x{sheet.shape[0]})")
 
 
 def _label(image: np.ndarray, text: str) -> np.ndarray:
@@ -73,14 +87,7 @@ def main() -> None:
                  for e in EMOTIONS]
         rows.append(np.concatenate(cells, axis=1))
         print(f"{name}: done", flush=True)
-    sheet = np.concatenate(rows, axis=0)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    from PIL import Image
-
-    # 256 colours with dithering: a third of the bytes, indistinguishable at sheet scale.
-    Image.fromarray(sheet).quantize(256, method=Image.Quantize.FASTOCTREE).save(
-        args.out, optimize=True)
-    print(f"wrote {args.out} ({sheet.shape[1]}x{sheet.shape[0]})")
+    save_sheet(np.concatenate(rows, axis=0), args.out)
 
 
 if __name__ == "__main__":
