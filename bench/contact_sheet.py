@@ -57,7 +57,7 @@ def save_sheet(sheet: np.ndarray, out: Path) -> None:
     print(f"wrote {out} ({sheet.shape[1]}x{sheet.shape[0]})")
 
 
-def _label(image: np.ndarray, text: str) -> np.ndarray:
+def label(image: np.ndarray, text: str) -> np.ndarray:
     out = image.copy()
     cv2.rectangle(out, (0, 0), (out.shape[1], 18), (0, 0, 0), -1)
     cv2.putText(out, text, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
@@ -83,7 +83,7 @@ def main() -> None:
     for name in args.names.split(","):
         portrait = load_portrait_file(args.portraits / name)
         mesh = analyze_face(portrait)
-        cells = [_label(_cell(portrait, mesh, speech, e, args.at, args.size), f"{name.split('.')[0][:12]} {e}")
+        cells = [label(_cell(portrait, mesh, speech, e, args.at, args.size), f"{name.split('.')[0][:12]} {e}")
                  for e in EMOTIONS]
         rows.append(np.concatenate(cells, axis=1))
         print(f"{name}: done", flush=True)

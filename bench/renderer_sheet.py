@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from contact_sheet import _label, head_crop, save_sheet  # noqa: E402
+from contact_sheet import head_crop, label, save_sheet  # noqa: E402
 
 POSES: tuple[tuple[str, dict[str, float]], ...] = (
     ("rest", {}),
@@ -65,7 +65,7 @@ def sheet_for(portrait_path: Path, size: int) -> np.ndarray:
             values[row, CHANNELS.index(channel)] = value
     frames = render_frames(portrait, mesh, MotionTrack(values=values, fps=25.0),
                            RenderOptions(device="cpu", max_side=512))
-    cells = [_label(head_crop(frame, frames.head_box_xyxy, size), name)
+    cells = [label(head_crop(frame, frames.head_box_xyxy, size), name)
              for frame, (name, _) in zip(frames.rgb, POSES)]
     rows = [np.concatenate(cells[i:i + COLUMNS], axis=1) for i in range(0, len(cells), COLUMNS)]
     return np.concatenate(rows, axis=0)

@@ -253,3 +253,21 @@ def test_streamed_batches_equal_the_whole_clip(einstein) -> None:
     assert np.array_equal(np.concatenate(batches), whole.rgb)
     times = stream.times()
     assert times.warp > 0 and times.output > 0 and times.prepare > 0
+
+
+@pytest.mark.parametrize("name", ["mona_lisa", "einstein"])
+def test_a_blink_leaves_the_brows_where_they_are(name, request) -> None:
+    """Only the lid skin closes over the eye: a blink that dragged the brows down cost the face
+    its identity (dlib distance) far more than the closed eye itself."""
+    portrait, mesh = request.getfixturevalue(name)
+    frames = render_frames(
+        portrait, mesh, make_track([{}, {"blink_left": 1.0, "blink_right": 1.0}]), CPU
+    )
+    lm = _mesh_out(portrait, mesh, CPU)
+    from vitaphone.core.render.regions import BROW_L, BROW_R
+
+    LIMIT = 2.5  # grey levels: now 1-2; a blink falling off over 0.16 IOD read 5-7 here
+    for brow in (BROW_R[5:], BROW_L[5:]):  # the brows' upper contour: the hair of the brow
+        ys, xs = _box(lm, brow, 0.0)
+        moved = np.abs(_luma(frames.rgb[1, ys, xs]) - _luma(frames.rgb[0, ys, xs]))
+        assert moved.mean() < LIMIT, moved.mean()

@@ -173,6 +173,12 @@ def _brow_weights(g: FaceGeometry, inner_only: bool) -> np.ndarray:
     return w
 
 
+# How far above the upper lid a blink still pulls skin down (IOD): the lid skin below the
+# crease. 0.16 dragged the brows down on every blink (dlib identity distance on a closed eye
+# 0.16-0.32; with 0.07, 0.14-0.30).
+LID_SKIN_FALLOFF = 0.07
+
+
 def _eye_shapes(
     g: FaceGeometry, upper: tuple[int, ...], lower: tuple[int, ...]
 ) -> dict[str, np.ndarray]:
@@ -188,7 +194,7 @@ def _eye_shapes(
     horiz = np.exp(-((np.clip(np.abs(uv[:, 0] - mid_u) - half, 0, None) / 0.12) ** 2))
     gap = np.clip(lo_v - up_v, 0, None)
     above = np.clip(up_v - uv[:, 1], 0, None)
-    up_fall = np.where(uv[:, 1] <= up_v + 1e-6, np.exp(-((above / 0.07) ** 2)), 0.0) * horiz
+    up_fall = np.where(uv[:, 1] <= up_v + 1e-6, np.exp(-((above / LID_SKIN_FALLOFF) ** 2)), 0.0) * horiz
     below = np.clip(uv[:, 1] - lo_v, 0, None)
     lo_fall = np.where(uv[:, 1] >= lo_v - 1e-6, np.exp(-((below / 0.10) ** 2)), 0.0) * horiz
     for i in upper[1:-1]:
