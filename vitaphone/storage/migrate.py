@@ -1,7 +1,7 @@
 """Run Alembic migrations from code: `vitaphone db …`, tests, and first use of the default SQLite.
 
-The migration scripts live in `alembic/` at the repository root (the package is installed in
-editable mode, as the README says); `alembic.ini` there serves the `alembic` command itself.
+The migration scripts ship inside the package (`vitaphone/storage/migrations/`), so a wheel install
+can migrate too; `alembic.ini` at the repository root serves the `alembic` command itself.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from sqlalchemy.engine import Connection
 
 from vitaphone.storage.engine import create_engine
 
-SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "alembic"
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at our scripts (no ini file needed)."""
     if not (SCRIPT_LOCATION / "env.py").is_file():
         raise FileNotFoundError(
-            f"migration scripts not found at {SCRIPT_LOCATION}; install Vitaphone from its source "
-            "checkout with `pip install -e .`"
+            f"migration scripts not found at {SCRIPT_LOCATION}; reinstall Vitaphone "
+            "(`pip install -e .` from its checkout)"
         )
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
