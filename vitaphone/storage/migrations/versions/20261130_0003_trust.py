@@ -1,4 +1,4 @@
-"""Trust: output fingerprints for verify, retention.
+"""Trust: output fingerprints so verify can tell our exact file, a re-encoded copy and a forgery apart.
 
 Revision ID: 0003
 Revises: 0002
