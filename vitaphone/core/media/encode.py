@@ -307,6 +307,20 @@ def _result(out: Path, duration_s: float) -> EncodedVideo:
         round(stream_bytes["audio"] * per_s, 1),
     )
 
+# x264 threads per encoder; 0 lets x264 pick (1.5 per core). A worker running K jobs at once
+# sets cores / K through `set_encoder_threads`: K encoders each spawning 1.5 threads per core
+# oversubscribe the host, and every extra frame thread costs CPU in lookahead and sync.
+_encoder_threads = 0
+
+
+def set_encoder_threads(count: int) -> None:
+    """Threads each new encoder may use (0: x264's default). Process-wide, like torch's."""
+    global _encoder_threads
+    if count < 0:
+        raise ValueError(f"encoder threads must be >= 0, got {count}")
+    _encoder_threads = int(count)
+
+
 class _Writer:
     """One encode attempt: an open MP4 container with an H.264 (and an AAC) stream."""
 
@@ -334,7 +348,7 @@ class _Writer:
             # Frame threads (x264's default count: 1.5 per core), not the slice threads PyAV
             # asks for by default: equal on 2 cores, and slices of a 512 px frame cut 16 ways
             # would starve a 16-core machine. Output at a given CRF is as good or better.
-            self._video.thread_type, self._video.thread_count = "FRAME", 0
+            self._video.thread_type, self._video.thread_count = "FRAME", _encoder_threads
             options = {"crf": str(crf), "preset": preset}
             # Tag BT.601 limited range: what the RGB -> I420 conversion below produces.
             options["x264-params"] = "colorprim=bt470bg:transfer=smpte170m:colormatrix=smpte170m"

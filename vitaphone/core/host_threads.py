@@ -1,0 +1,44 @@
+"""How many threads each library may use when one process runs several jobs at once.
+
+A worker with K jobs in flight on C cores gives each job's libraries about C / K threads: x264
+frame threads, OpenCV's pool and torch's intra-op pool would otherwise each size themselves to
+the whole machine, K times over, and spend the cores on switching and spinning instead of work.
+Call once at process start-up, before the first job.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HostThreads:
+    cores: int
+    concurrent_jobs: int
+    per_job: int
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def configure_host_threads(concurrent_jobs: int, cores: int | None = None) -> HostThreads:
+    """Split `cores` (default: usable_cores()) between `concurrent_jobs` jobs of this process."""
+    import cv2
+    import torch
+
+    from vitaphone.core.media.encode import set_encoder_threads
+
+    if concurrent_jobs < 1:
+        raise ValueError(f"concurrent_jobs must be >= 1, got {concurrent_jobs}")
+    cores = cores or usable_cores()
+    per_job = max(1, cores // concurrent_jobs)
+    set_encoder_threads(per_job if concurrent_jobs > 1 else 0)
+    cv2.setNumThreads(per_job if concurrent_jobs > 1 else cores)
+    torch.set_num_threads(per_job)
+    return HostThreads(cores, concurrent_jobs, per_job)
