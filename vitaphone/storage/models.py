@@ -88,6 +88,8 @@ class Chat(Base):
     # None: use the global limits from settings.
     user_jobs_per_hour: Mapped[int | None] = mapped_column(Integer)
     chat_jobs_per_hour: Mapped[int | None] = mapped_column(Integer)
+    # Where Report and moderation notices go (a platform chat/channel id); None: nowhere.
+    mod_log_chat_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class ConsentRecord(Base):
@@ -233,3 +235,49 @@ class Report(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class BotRequest(Base):
+    """A chat request on its way through the consent step, then the job it became.
+
+    `request` holds the attachments' platform handles and the raw options (the quote is personal:
+    erased by forget); `answers` the consent answers so far; `where` the platform refs to answer
+    in (chat, the user's message, our consent message, our progress message). `closed_at` is set
+    once delivery has nothing left to do, so a restarted bot resumes only the open ones.
+    """
+
+    __tablename__ = "bot_requests"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id"))
+    state: Mapped[str] = mapped_column(String(16), default="asking")  # asking|submitted|cancelled
+    request: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    where: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class BotOutbox(Base):
+    """One message the bots posted for a job (the video, a copy in the mod log).
+
+    The row is claimed (unique job + kind) before posting and gets its message id after, so a
+    restarted bot never posts the same video twice, and a takedown deletes every copy.
+    """
+
+    __tablename__ = "bot_outbox"
+    __table_args__ = (UniqueConstraint("job_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "video"
+    platform: Mapped[str] = mapped_column(String(32))
+    platform_chat_id: Mapped[str | None] = mapped_column(String(64))
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    extra: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
