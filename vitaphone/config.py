@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     blob_dir: Path | None = None
     discord_token: SecretStr | None = None
     telegram_token: SecretStr | None = None
+    # A local Bot API server (lifts the 20 MB download limit); the token is appended to each.
+    telegram_base_url: str | None = None
+    telegram_base_file_url: str | None = None
+    # Bot owners, admins everywhere: "telegram:123,discord:456".
+    admins: str = ""
     limits: Limits = Field(default_factory=Limits)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     label_text: str = Field("AI-generated · synthetic", min_length=1, max_length=80)
@@ -124,6 +129,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "not a Redis URL (expected redis://host:6379/0, rediss://… or unix://…)"
             )
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _check_admins(cls, value: str) -> str:
+        for item in (a.strip() for a in value.split(",")):
+            if item and not re.match(r"^(telegram|discord):\d+$", item, re.IGNORECASE):
+                raise ValueError(f"{item!r} is not platform:user_id (e.g. telegram:123)")
         return value
 
     @field_validator("c2pa_cert_path", "c2pa_key_path")
@@ -152,6 +165,11 @@ class Settings(BaseSettings):
         """`blob_dir`, never None after validation."""
         assert self.blob_dir is not None
         return self.blob_dir
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        """`admins` as "platform:user_id" strings."""
+        return frozenset(a.strip().lower() for a in self.admins.split(",") if a.strip())
 
     @property
     def is_sqlite(self) -> bool:
