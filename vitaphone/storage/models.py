@@ -125,6 +125,7 @@ class Job(Base):
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
         Index(None, "user_id", "created_at"),
         Index(None, "chat_id", "created_at"),
+        Index(None, "state", "created_at"),  # queue length, queue position, the sweeper
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_job_id)
@@ -150,9 +151,31 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who runs it now (`kind:host:pid:tag`, see storage.leases) and when it last said so; a
+    # stale heartbeat sends the job back to the queue. Heartbeats do not bump `version`.
+    worker_id: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set by a user or admin; the running worker stops at its next batch of frames.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class Worker(Base):
+    """A process that runs jobs (`vitaphone worker`, an in-process pool, a CLI render)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "arq", "inprocess", "cli"
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    device: Mapped[str] = mapped_column(String(32))
+    concurrency: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class JobTransition(Base):
