@@ -78,6 +78,22 @@ class Limits(BaseModel):
         return self
 
 
+class QueueSettings(BaseModel):
+    """The job queue and its workers (`VITAPHONE_QUEUE__LEASE_S=30`, ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field("vitaphone", min_length=1, max_length=100)  # arq queue (Redis key)
+    concurrency: PositiveInt = 1  # jobs at once per worker process / in-process pool
+    lease_s: PositiveFloat = 15.0  # a running job with no heartbeat for this long is re-queued
+    sweep_s: PositiveInt = 5  # how often the sweeper looks for lost jobs
+    max_attempts: PositiveInt = 3  # runs of one job before it is failed for good
+    retry_base_s: PositiveFloat = 2.0  # transient errors retry after 2, 4, 8 ... s
+    poll_s: PositiveFloat = 0.02  # how often an idle arq worker asks Redis for work
+    drain_s: PositiveInt = 60  # on SIGTERM, how long running jobs may finish before re-queueing
+    job_timeout_s: PositiveInt = 3600
+
+
 LabelPosition = Literal["top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right"]
 
 
@@ -108,6 +124,7 @@ class Settings(BaseSettings):
     # Bot owners, admins everywhere: "telegram:123,discord:456".
     admins: str = ""
     limits: Limits = Field(default_factory=Limits)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     label_text: str = Field("AI-generated · synthetic", min_length=1, max_length=80)
     label_position: LabelPosition = "bottom"
