@@ -64,6 +64,8 @@ def animate(
             basis = ConsentBasis.PUBLIC_DOMAIN_HISTORICAL
             portrait_bytes, portrait_name = _demo_portrait(), "einstein.jpg (bundled demo)"
             text = text or DEMO_QUOTE
+            if base_voice is None and voice is None and audio is None:  # Einstein: a man's voice
+                from vitaphone.core.speech.voice_names import DEMO_MAN_VOICE as base_voice
         else:
             basis = parse_basis(consent)
             if portrait is None:
