@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, repr=False)
     # Empty means `<data_dir>/blobs`.
     blob_dir: Path | None = None
+    # Blob store: unset = local `blob_dir`; a directory; or s3://bucket/prefix, shared by a fleet
+    # (storage/blobs_s3.py). The S3 settings apply to s3:// only; unset keys come from AWS_* / roles.
+    blob_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = Field(None, repr=False)
+    s3_secret_access_key: SecretStr | None = None
+    # Local cache of S3 blobs for libraries that want a file path (least recently used go first).
+    blob_cache_max_bytes: PositiveInt = 2 * 1024**3
     discord_token: SecretStr | None = None
     telegram_token: SecretStr | None = None
     # A local Bot API server (lifts the 20 MB download limit); the token is appended to each.
@@ -155,6 +164,38 @@ class Settings(BaseSettings):
             if item and not re.match(r"^(telegram|discord):\d+$", item, re.IGNORECASE):
                 raise ValueError(f"{item!r} is not platform:user_id (e.g. telegram:123)")
         return value
+
+    @field_validator("blob_url")
+    @classmethod
+    def _check_blob_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if value.startswith("s3://"):
+            from vitaphone.storage.blobs_s3 import parse_s3_url
+
+            bucket, prefix = parse_s3_url(value)
+            return f"s3://{bucket}/{prefix}".rstrip("/")
+        value = value.removeprefix("file://")
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://", value):
+            raise ValueError("expected s3://bucket/prefix or a local directory")
+        return str(Path(value).expanduser().absolute())
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _check_s3_endpoint_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^/\s]+", value.strip()):
+            raise ValueError("not an http(s) URL (expected e.g. http://minio.internal:9000)")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _s3_key_pair(self) -> Settings:
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(f"{ENV_PREFIX}S3_ACCESS_KEY_ID and {ENV_PREFIX}S3_SECRET_ACCESS_KEY "
+                             "must be set together")
+        return self
 
     @field_validator("c2pa_cert_path", "c2pa_key_path")
     @classmethod
@@ -197,7 +238,7 @@ class Settings(BaseSettings):
         out = self.model_dump(mode="json")
         out["database_url"] = mask_url(self.database_url)
         out["redis_url"] = mask_url(self.redis_url) or None
-        for key in ("discord_token", "telegram_token"):
+        for key in ("discord_token", "telegram_token", "s3_secret_access_key"):
             out[key] = "**********" if getattr(self, key) is not None else None
         return out
 
@@ -238,7 +279,8 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + NESTED_DELIMITER.join(parts).upper()
 
 
-_SECRET_FIELDS = {"database_url", "redis_url", "discord_token", "telegram_token"}
+_SECRET_FIELDS = {"database_url", "redis_url", "discord_token", "telegram_token",
+                  "s3_access_key_id", "s3_secret_access_key"}
 
 
 def _error_line(exc: ValidationError) -> ConfigError:
