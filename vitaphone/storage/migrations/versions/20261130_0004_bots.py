@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("extra", _JSON, nullable=False),
         sa.Column("claimed_at", _TIME(), nullable=False),
         sa.Column("posted_at", _TIME(), nullable=True),
+        sa.Column("delete_requested_at", _TIME(), nullable=True),
         sa.Column("deleted_at", _TIME(), nullable=True),
         sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_bot_outbox_job_id_jobs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bot_outbox")),
