@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -26,10 +27,19 @@ from vitaphone.config import Settings
 from vitaphone.consent import ConsentBasis
 from vitaphone.core.errors import Banned, UserFacingError
 from vitaphone.core.pipeline import AnimateInputs, AnimateOptions, InputLimits, Marking
+from vitaphone.storage.states import JobState
+from vitaphone.workspace import (
+    RenderStopped,
+    RunControl,
+    StopReason,
+    open_work_dir,
+    remove_work_dir,
+)
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
+HEARTBEAT_S = 0.5  # stage, progress and heartbeat reach SQL at least this often while running
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,20 @@ class Rendered:
 
 
 class JobFailed(UserFacingError):
-    """A job ended in `failed`; message/hint/code are the stored user-facing ones."""
+    """A job ended in `failed` (or `cancelled`: code "cancelled"); message/hint/code are the
+    stored user-facing ones."""
+
+
+class NotClaimable(Exception):
+    """`Studio.run` was given a job that is not `queued` (done, running elsewhere, cancelled)."""
+
+    def __init__(self, job_id: str, state: JobState) -> None:
+        super().__init__(f"job {job_id} is {state.value}, not queued")
+        self.job_id, self.state = job_id, state
+
+
+class JobLost(Exception):
+    """The job stopped being ours mid-run (the sweeper re-queued it): nothing was recorded."""
 
 
 class Studio:
@@ -137,58 +160,143 @@ class Studio:
             return Submitted(job.id, consent.id)
 
     # --- run -------------------------------------------------------------------------------
-    async def run(self, job_id: str, out_path: Path, progress: Progress | None = None) -> Rendered:
-        """Render a queued job to `out_path`. Raises JobFailed with the user-facing reason."""
-        from vitaphone.core.pipeline import animate
-        from vitaphone.storage import records
-        from vitaphone.storage.models import ConsentRecord
-        from vitaphone.storage.states import JobState
+    async def run(self, job_id: str, out_path: Path, progress: Progress | None = None, *,
+                  worker_id: str | None = None, control: RunControl | None = None,
+                  on_interrupt: str = "cancel", record_errors: bool = True) -> Rendered:
+        """Claim a queued job, render it and move the video to `out_path` once its provenance
+        row is committed. Raises JobFailed with the user-facing reason (code "cancelled" when a
+        user or admin cancelled it), NotClaimable when the job is not `queued`.
 
+        Stage, progress and a heartbeat go to SQL at least every second; a cancel request (or
+        `control.stop`) stops the render at its next batch of frames. Partial output lives in
+        `<out dir>/.vitaphone-<job_id>/` and is removed whatever happens. If this task is
+        cancelled (Ctrl-C, worker shutdown) the job becomes `cancelled` (`on_interrupt=
+        "cancel"`) or goes back to the queue (`"requeue"`), and the render thread stops within
+        a batch. With `record_errors=False`, unexpected exceptions propagate without touching
+        the job, for a queue that retries transient ones.
+        """
+        from vitaphone.core.pipeline import animate
+        from vitaphone.storage import leases, records
+        from vitaphone.storage.models import ConsentRecord
+
+        worker_id = worker_id or leases.new_worker_id("cli")
+        control = control or RunControl()
         async with self.sessions.begin() as session:
-            job = await records.transition_job(session, job_id, JobState.RUNNING, stage="start")
+            job = await leases.claim(session, job_id, worker_id)
+            if job is None:
+                raise NotClaimable(job_id, (await records.get_job(session, job_id)).state)
             consent = await session.get(ConsentRecord, job.consent_id)
-            inputs, options = self._inputs_of(job)
             basis = consent.basis.value if consent is not None else ""
+        try:
+            inputs, options = self._inputs_of(job)
+        except UserFacingError as exc:
+            await self._end(job_id, worker_id, JobState.FAILED, "bad input", exc.code,
+                            f"{exc.message} {exc.hint}".strip())
+            raise JobFailed(exc.message, exc.hint, code=exc.code) from exc
         payload = records.new_watermark_payload()
         marking = Marking(watermark_payload_hex=payload, credentials=self.credentials,
                           consent_basis=basis, job_id=job_id,
                           label_text=self.settings.label_text,
                           label_corner=self.settings.label_position)
+        work = open_work_dir(Path(out_path).parent, job_id)
         loop = asyncio.get_running_loop()
         stages: asyncio.Queue[str] = asyncio.Queue()
 
-        def on_progress(stage: str, fraction: float) -> None:
+        def on_progress(stage: str, fraction: float) -> None:  # on the render thread
+            control.report(stage, fraction)  # raises RenderStopped once stopped
             if fraction == 0.0:
                 loop.call_soon_threadsafe(stages.put_nowait, stage)
             if progress is not None:
                 progress(stage, fraction)
 
+        def render() -> Any:
+            try:
+                return animate(inputs, options, marking, work / Path(out_path).name, on_progress)
+            finally:
+                if control.stopped:  # we were given up on: leave nothing behind
+                    remove_work_dir(work)
+
         recorder = asyncio.create_task(self._record_stages(job_id, stages))
+        beater = asyncio.create_task(self._heartbeat(job_id, worker_id, control))
+        rendering = asyncio.ensure_future(asyncio.to_thread(render))
         try:
-            result = await asyncio.to_thread(animate, inputs, options, marking, out_path,
-                                             on_progress)
+            try:
+                result = await asyncio.shield(rendering)
+            finally:
+                beater.cancel()
+                await self._finish_stages(recorder, stages)
+            output_sha = await asyncio.to_thread(self.blobs.put_file, result.path)
+            async with self.sessions.begin() as session:
+                if not await leases.owns(session, job_id, worker_id):
+                    raise RenderStopped(StopReason.LOST)
+                record = await records.record_provenance(
+                    session, job_id=job_id, output_sha256=output_sha,
+                    watermark_payload_hex=payload,
+                    params={**_params(inputs, options), "notes": list(result.notes),
+                            "duration_s": result.duration_s, "size_bytes": result.size_bytes},
+                    engines=result.engines, c2pa_manifest_id=result.manifest_id)
+                await records.transition_job(session, job_id, JobState.DONE,
+                                             output_sha256=output_sha)
+                provenance_id = record.id
+            os.replace(result.path, out_path)  # only now: the video has its provenance row
+        except asyncio.CancelledError:
+            control.stop(StopReason.INTERRUPT)
+            await asyncio.wait({rendering}, timeout=0.8)  # a batch is well under that
+            remove_work_dir(work)
+            to = JobState.QUEUED if on_interrupt == "requeue" else JobState.CANCELLED
+            await asyncio.shield(self._end(job_id, worker_id, to, "interrupted", "cancelled",
+                                           "The render was interrupted."))
+            raise
+        except RenderStopped as exc:
+            if exc.reason is StopReason.LOST:
+                raise JobLost(job_id) from None
+            await self._end(job_id, worker_id, JobState.CANCELLED, "stopped: cancel requested")
+            raise JobFailed("The job was cancelled.", "", code="cancelled") from None
         except UserFacingError as exc:
-            await self._finish_stages(recorder, stages)
-            await self._fail(job_id, exc.code, exc.message, exc.hint)
+            await self._end(job_id, worker_id, JobState.FAILED, "bad input", exc.code,
+                            f"{exc.message} {exc.hint}".strip())
             raise JobFailed(exc.message, exc.hint, code=exc.code) from exc
         except Exception:
-            await self._finish_stages(recorder, stages)
-            ref = secrets.token_hex(4)
-            log.exception("job %s failed (ref %s)", job_id, ref)
-            await self._fail(job_id, "internal", f"Something went wrong (ref {ref}).", "")
+            if record_errors:
+                ref = secrets.token_hex(4)
+                log.exception("job %s failed (ref %s)", job_id, ref)
+                await self._end(job_id, worker_id, JobState.FAILED, "internal error", "internal",
+                                f"Something went wrong (ref {ref}).")
             raise
-        await self._finish_stages(recorder, stages)
-        output_sha = self.blobs.put_file(result.path)
-        async with self.sessions.begin() as session:
-            record = await records.record_provenance(
-                session, job_id=job_id, output_sha256=output_sha, watermark_payload_hex=payload,
-                params={**_params(inputs, options), "notes": list(result.notes)},
-                engines=result.engines, c2pa_manifest_id=result.manifest_id)
-            await records.transition_job(session, job_id, JobState.DONE, output_sha256=output_sha)
-            provenance_id = record.id
-        return Rendered(job_id, result.path, output_sha, payload, result.manifest_id,
+        finally:
+            remove_work_dir(work)
+        return Rendered(job_id, Path(out_path), output_sha, payload, result.manifest_id,
                         provenance_id, result.duration_s, result.size_bytes, result.seconds,
                         result.notes)
+
+    async def _end(self, job_id: str, worker_id: str, to: JobState, note: str,
+                   error_code: str | None = None, error_message: str | None = None) -> None:
+        """Leave `running` (if the job is still ours) for `to`."""
+        from vitaphone.storage import leases
+
+        async with self.sessions.begin() as session:
+            await leases.release(session, job_id, worker_id, to, note=note,
+                                 error_code=error_code, error_message=error_message)
+
+    async def _heartbeat(self, job_id: str, worker_id: str, control: RunControl) -> None:
+        """Every HEARTBEAT_S: stage, progress and heartbeat to SQL; stop on a cancel request
+        or when the job is no longer ours. A database hiccup only skips a beat."""
+        from vitaphone.storage import leases
+
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            stage = control.stage
+            try:
+                async with self.sessions.begin() as session:
+                    beat = await leases.beat(session, job_id, worker_id, stage,
+                                             leases.overall_progress(stage, control.fraction))
+            except Exception as exc:  # noqa: BLE001 - keep rendering; the sweeper has the lease
+                log.warning("job %s: heartbeat not recorded: %s", job_id, exc)
+                continue
+            if beat is leases.Beat.CANCEL:
+                control.stop(StopReason.CANCEL)
+            elif beat is leases.Beat.LOST:
+                control.stop(StopReason.LOST)
 
     def _inputs_of(self, job: Any) -> tuple[AnimateInputs, AnimateOptions]:
         """Rebuild the pipeline's inputs from the job row and the blob store (as a worker on
@@ -214,28 +322,24 @@ class Studio:
 
     async def _record_stages(self, job_id: str, stages: asyncio.Queue[str]) -> None:
         from vitaphone.storage import records
-        from vitaphone.storage.states import JobState
 
         while True:
             stage = await stages.get()
             if stage == "":
                 return
-            async with self.sessions.begin() as session:
-                await records.transition_job(session, job_id, JobState.RUNNING, stage=stage)
+            try:
+                async with self.sessions.begin() as session:
+                    job = await records.get_job(session, job_id, for_update=True)
+                    if job.state is JobState.RUNNING:
+                        await records.transition_job(session, job_id, JobState.RUNNING,
+                                                     stage=stage)
+            except Exception as exc:  # noqa: BLE001 - a missed stage row must not stop a render
+                log.warning("job %s: stage %s not recorded: %s", job_id, stage, exc)
 
     async def _finish_stages(self, recorder: asyncio.Task[None], stages: asyncio.Queue[str]) -> None:
         await asyncio.sleep(0)  # let call_soon_threadsafe callbacks land first
         stages.put_nowait("")
         await recorder
-
-    async def _fail(self, job_id: str, code: str, message: str, hint: str) -> None:
-        from vitaphone.storage import records
-        from vitaphone.storage.states import JobState
-
-        text = f"{message} {hint}".strip()
-        async with self.sessions.begin() as session:
-            await records.transition_job(session, job_id, JobState.FAILED, error_code=code,
-                                         error_message=text)
 
 
 def _params(inputs: AnimateInputs, options: AnimateOptions) -> dict[str, Any]:
