@@ -96,6 +96,9 @@ class Context:
     user: UserRef
     chat: ChatRef
     message: MessageRef | None = None
+    # The largest video this event's chat accepts when it differs from the messenger's default
+    # (Discord: `interaction.filesize_limit`, higher in boosted servers); the render's size budget.
+    max_upload_bytes: int | None = None
 
 
 @dataclass(frozen=True)
