@@ -58,6 +58,7 @@ class Submitted:
     job_id: str
     consent_id: int
     notes: tuple[str, ...] = ()
+    state: str = "queued"  # or "awaiting_review" in a chat that requires review
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ class Studio:
     # --- submit ----------------------------------------------------------------------------
     async def submit(self, inputs: AnimateInputs, options: AnimateOptions,
                      basis: ConsentBasis, requester: Requester) -> Submitted:
-        """Record the request and its consent; the job ends `queued`. Raises Banned."""
+        """Record the consent, then the job: `queued`, or `awaiting_review` where the chat
+        requires review. Raises Banned."""
         from vitaphone.storage import records
         from vitaphone.storage.states import JobState
 
@@ -147,17 +149,20 @@ class Studio:
             if requester.chat_id is not None:
                 chat = await records.get_or_create_chat(session, requester.platform,
                                                         requester.chat_id, requester.chat_title)
-            job = await records.create_job(
-                session, user.id, chat_id=chat.id if chat else None, quote_text=inputs.text,
-                portrait_sha256=portrait_sha, voice_sample_sha256=voice_sha,
-                audio_sha256=audio_sha, params=_params(inputs, options))
-            await records.transition_job(session, job.id, JobState.AWAITING_CONSENT)
+            # The consent record comes first: no job exists without one.
             consent = await records.record_consent(
                 session, user, basis, portrait_sha256=portrait_sha,
                 voice_sample_sha256=voice_sha, chat_id=chat.id if chat else None)
-            await records.transition_job(session, job.id, JobState.QUEUED,
-                                         consent_id=consent.id, note=f"consent {basis.value}")
-            return Submitted(job.id, consent.id)
+            job = await records.create_job(
+                session, user.id, chat_id=chat.id if chat else None, quote_text=inputs.text,
+                portrait_sha256=portrait_sha, voice_sample_sha256=voice_sha,
+                audio_sha256=audio_sha, params=_params(inputs, options), consent_id=consent.id)
+            # A chat that requires review holds the job until a moderator approves it.
+            state = (JobState.AWAITING_REVIEW if chat is not None and chat.review_required
+                     else JobState.QUEUED)
+            await records.transition_job(session, job.id, JobState.AWAITING_CONSENT)
+            await records.transition_job(session, job.id, state, note=f"consent {basis.value}")
+            return Submitted(job.id, consent.id, state=state.value)
 
     # --- run -------------------------------------------------------------------------------
     async def run(self, job_id: str, out_path: Path, progress: Progress | None = None, *,
