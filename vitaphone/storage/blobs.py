@@ -1,20 +1,31 @@
 """Content-addressed blob storage: portraits, voice samples, audio and output videos by sha256.
 
 `BlobStore` is the small interface the rest of Vitaphone uses; `LocalBlobStore` keeps files on
-local disk under `<root>/<aa>/<bb>/<sha256>`. A multi-host deployment can add an S3-compatible
-store implementing the same Protocol. Writes are atomic (temporary file, fsync, rename), so a
-reader never sees half a blob and two writers of the same content cannot corrupt it.
+local disk under `<root>/<aa>/<bb>/<sha256>`, `S3BlobStore` (blobs_s3.py) keeps the same layout in
+an S3-compatible bucket shared by a fleet of hosts. `open_blob_store(settings)` picks one from
+`VITAPHONE_BLOB_URL`. Writes are atomic (temporary file, fsync, rename), so a reader never sees
+half a blob and two writers of the same content cannot corrupt it.
+
+Every method has an `a`-prefixed twin for async callers, which never blocks the event loop; the
+plain ones are for code already running in a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+
+from vitaphone.core.errors import VitaphoneError
+
+if TYPE_CHECKING:
+    from vitaphone.config import Settings
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK_BYTES = 1 << 20
@@ -22,6 +33,22 @@ _CHUNK_BYTES = 1 << 20
 
 class BlobNotFound(KeyError):
     """No blob with this sha256 in the store."""
+
+
+class BlobStoreUnavailable(VitaphoneError):
+    """The store cannot be used: bucket missing, credentials refused, endpoint unreachable.
+
+    `message` is one line naming the setting to fix; `hint` says what to do. Not a
+    UserFacingError: it is the operator's to fix (a job fails "Something went wrong" or retries).
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
 
 
 @runtime_checkable
@@ -51,6 +78,24 @@ class BlobStore(Protocol):
     def delete(self, sha256: str) -> bool:
         """Remove the blob; True if it existed."""
         ...
+
+    def fetch_to(self, sha256: str, destination: str | Path) -> Path:
+        """Write the blob to `destination` (streamed; its folder is created); BlobNotFound if
+        absent, and then `destination` is left untouched."""
+        ...
+
+    # Async twins: same contracts, never block the event loop.
+    async def aput(self, data: bytes) -> str: ...
+
+    async def aput_file(self, path: str | Path) -> str: ...
+
+    async def aget(self, sha256: str) -> bytes: ...
+
+    async def aexists(self, sha256: str) -> bool: ...
+
+    async def adelete(self, sha256: str) -> bool: ...
+
+    async def afetch_to(self, sha256: str, destination: str | Path) -> Path: ...
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -144,8 +189,72 @@ class LocalBlobStore:
             return False
         return True
 
+    def fetch_to(self, sha256: str, destination: str | Path) -> Path:
+        destination = Path(destination)
+        source = self.path_for(sha256)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        return destination
+
+    # Local disk I/O has no async API: each call runs in a thread.
+    async def aput(self, data: bytes) -> str:
+        return await asyncio.to_thread(self.put, data)
+
+    async def aput_file(self, path: str | Path) -> str:
+        return await asyncio.to_thread(self.put_file, path)
+
+    async def aget(self, sha256: str) -> bytes:
+        return await asyncio.to_thread(self.get, sha256)
+
+    async def aexists(self, sha256: str) -> bool:
+        return await asyncio.to_thread(self.exists, sha256)
+
+    async def adelete(self, sha256: str) -> bool:
+        return await asyncio.to_thread(self.delete, sha256)
+
+    async def afetch_to(self, sha256: str, destination: str | Path) -> Path:
+        return await asyncio.to_thread(self.fetch_to, sha256, destination)
+
     def __repr__(self) -> str:
         return f"LocalBlobStore({str(self.root)!r})"
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store `settings` name: `VITAPHONE_BLOB_URL=s3://bucket/prefix` -> S3BlobStore; a
+    directory there -> LocalBlobStore of it; unset -> LocalBlobStore of `blob_dir`.
+
+    Builds a client but makes no request: a wrong bucket or key shows on first use (or in
+    `vitaphone doctor`, through `probe_blob_store`).
+    """
+    url = settings.blob_url
+    if url is None:
+        return LocalBlobStore(settings.blobs_path)
+    if not url.startswith("s3://"):
+        return LocalBlobStore(Path(url).expanduser().absolute())
+    from vitaphone.storage.blobs_s3 import S3BlobStore, parse_s3_url
+
+    bucket, prefix = parse_s3_url(url)
+    secret = settings.s3_secret_access_key
+    return S3BlobStore(
+        bucket, prefix, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret is not None else None,
+        cache_dir=settings.data_dir / "blob-cache", cache_max_bytes=settings.blob_cache_max_bytes)
+
+
+def probe_blob_store(store: BlobStore) -> None:
+    """Write, read back and delete a small unique blob; raises what the store raises.
+
+    Unique content, so concurrent probes from several hosts never delete each other's blob.
+    """
+    data = f"vitaphone blob store probe {uuid.uuid4()}".encode()
+    sha256 = store.put(data)
+    try:
+        if store.get(sha256) != data:
+            raise BlobStoreUnavailable(f"{store!r}: a probe blob read back different bytes.",
+                                       "Check the storage server's health.")
+    finally:
+        store.delete(sha256)
 
 
 def copy_out(store: BlobStore, sha256: str, destination: str | Path) -> Path:
