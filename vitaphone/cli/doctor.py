@@ -13,12 +13,15 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
 from vitaphone.cli import app
 from vitaphone.core.errors import EngineUnavailable
+
+if TYPE_CHECKING:
+    from vitaphone.config import Settings
 
 Status = Literal["ok", "warn", "missing"]
 
@@ -36,7 +39,8 @@ _PACKAGES: dict[str, list[tuple[str, str]]] = {
         ("ai_edge_litert", "ai-edge-litert"), ("c2pa", "c2pa-python"),
         ("cryptography", "cryptography"), ("PIL", "pillow"),
     ],
-    "server": [("asyncpg", "asyncpg"), ("arq", "arq"), ("redis", "redis")],
+    "server": [("asyncpg", "asyncpg"), ("arq", "arq"), ("redis", "redis"),
+               ("obstore", "obstore")],
     "bots": [("discord", "discord.py"), ("telegram", "python-telegram-bot")],
 }
 
@@ -213,6 +217,25 @@ def check_redis(url: str | None) -> Check:
     return Check("Redis", "ok", f"{mask_url(url)}: reachable (Redis {version})")
 
 
+def check_blob_store(settings: Settings) -> Check:
+    """Write, read back and delete a small blob in the configured store."""
+    from vitaphone.storage.blobs import BlobStoreUnavailable, open_blob_store, probe_blob_store
+
+    s3 = (settings.blob_url or "").startswith("s3://")
+    where = f"{settings.blob_url} at {settings.s3_endpoint_url or 'AWS S3'}" if s3 else \
+        f"local {settings.blob_url or settings.blobs_path}"
+    if s3 and not _has("obstore"):
+        return Check("blob store", "missing", f"{where}: obstore not installed", _pip("server"))
+    try:
+        probe_blob_store(open_blob_store(settings))
+    except BlobStoreUnavailable as exc:
+        return Check("blob store", "missing", exc.message, exc.hint)
+    except OSError as exc:
+        return Check("blob store", "missing", f"{where}: {exc}",
+                     "check VITAPHONE_BLOB_DIR / VITAPHONE_BLOB_URL and the folder's permissions")
+    return Check("blob store", "ok", f"{where}: reachable and writable")
+
+
 def check_cuda(device: str) -> Check:
     required = device == "cuda"
     if not _has("torch"):
@@ -258,6 +281,7 @@ def run_checks() -> list[Check]:
         check_face_models,
         lambda: check_database(settings.database_url),
         lambda: check_redis(settings.redis_url),
+        lambda: check_blob_store(settings),
         lambda: check_cuda(settings.device),
         lambda: check_c2pa_signing(settings.c2pa_cert_path, settings.data_dir),
     ]
