@@ -231,6 +231,8 @@ class Studio:
                 beater.cancel()
                 await self._finish_stages(recorder, stages)
             output_sha = await asyncio.to_thread(self.blobs.put_file, result.path)
+            from vitaphone.core.marking.marks import fingerprint_video  # what verify compares
+            fingerprint = await asyncio.to_thread(fingerprint_video, result.path)
             async with self.sessions.begin() as session:
                 if not await leases.owns(session, job_id, worker_id):
                     raise RenderStopped(StopReason.LOST)
@@ -239,7 +241,9 @@ class Studio:
                     watermark_payload_hex=payload,
                     params={**_params(inputs, options), "notes": list(result.notes),
                             "duration_s": result.duration_s, "size_bytes": result.size_bytes},
-                    engines=result.engines, c2pa_manifest_id=result.manifest_id)
+                    engines=result.engines, c2pa_manifest_id=result.manifest_id,
+                    output_duration_s=result.duration_s,
+                    content_fingerprint=fingerprint.as_json())
                 await records.transition_job(session, job_id, JobState.DONE,
                                              output_sha256=output_sha)
                 provenance_id = record.id

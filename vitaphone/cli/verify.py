@@ -1,7 +1,8 @@
 """`vitaphone verify FILE [--json]`: is this video one of ours, and what does its record say?
 
-Exit codes: 0 a Vitaphone mark was found (watermark or manifest), 1 none, 2 error (bad file,
-bad configuration).
+Exit codes: 0 a Vitaphone mark was found (watermark or manifest) and nothing contradicts it,
+1 no marks, 2 error (bad file, bad configuration), 3 our watermark on a picture that is not the
+one we made (possible forgery).
 """
 
 from __future__ import annotations
@@ -26,20 +27,26 @@ def verify(
     """Check a video's Content Credentials and invisible watermark, and look up its record."""
     import asyncio
 
+    from rich.markup import escape
+
     from vitaphone.core.errors import UserFacingError
+    from vitaphone.verification import KIND_MISMATCH
 
     try:
         verdict = asyncio.run(_verify(file))
     except UserFacingError as exc:
-        _err.print(f"[red]error:[/red] {exc.message}\n{exc.hint}".rstrip())
+        _err.print(f"[red]error:[/red] {escape(exc.message)}\n{escape(exc.hint)}".rstrip())
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(verdict.as_json(), indent=2, ensure_ascii=False))
     else:
-        style = "bold green" if verdict.marked else "bold"
-        _console.print(verdict.lines[0], style=style, highlight=False)
+        forged = verdict.kind == KIND_MISMATCH
+        style = "bold red" if forged else ("bold green" if verdict.marked else "bold")
+        _console.print(verdict.lines[0], style=style, highlight=False, markup=False)
         for line in verdict.lines[1:]:
-            _console.print(f"  {line}", highlight=False)
+            _console.print(f"  {line}", highlight=False, markup=False)
+    if verdict.kind == KIND_MISMATCH:
+        raise typer.Exit(3)
     raise typer.Exit(0 if verdict.marked else 1)
 
 

@@ -210,6 +210,10 @@ class Provenance(Base):
     engines: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     watermark_payload_hex: Mapped[str] = mapped_column(String(16), unique=True)
     c2pa_manifest_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The output's content fingerprint (core.marking.fingerprint): its duration and the
+    # perceptual hashes of its frames, so verify tells an edited copy from a forged mark.
+    output_duration_s: Mapped[float | None] = mapped_column(Float)
+    content_fingerprint: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     posted_to: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     taken_down: Mapped[bool] = mapped_column(Boolean, default=False)
     takedown_reason: Mapped[str | None] = mapped_column(Text)

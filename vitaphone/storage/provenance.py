@@ -40,12 +40,16 @@ async def record_provenance(
     audio_sha256: str | None = None, quote_text: str | None = None,
     params: Mapping[str, Any] | None = None, engines: Mapping[str, Any] | None = None,
     c2pa_manifest_id: str | None = None, posted_to: Sequence[Mapping[str, Any]] = (),
+    output_duration_s: float | None = None,
+    content_fingerprint: Mapping[str, Any] | None = None,
 ) -> Provenance:
     """Record one output video. Inputs not given are taken from the job when `job_id` is set.
 
     `params`: JSON options used (emotion, intensity, seed, voice, ...); `engines`: JSON
     {engine name: version}; `posted_to`: platform message references, e.g.
-    [{"platform": "telegram", "chat_id": "-100…", "message_id": "42"}].
+    [{"platform": "telegram", "chat_id": "-100…", "message_id": "42"}];
+    `content_fingerprint`: `ContentFingerprint.as_json()` of the output (frame hashes), so that
+    verify can tell an edited copy of this video from another video carrying its watermark.
     Raises IntegrityError (on flush) if the payload or manifest id is already recorded.
     """
     job = await session.get(Job, job_id) if job_id is not None else None
@@ -66,6 +70,8 @@ async def record_provenance(
         watermark_payload_hex=check_payload(watermark_payload_hex),
         c2pa_manifest_id=c2pa_manifest_id,
         posted_to=[dict(p) for p in posted_to],
+        output_duration_s=output_duration_s,
+        content_fingerprint=dict(content_fingerprint) if content_fingerprint is not None else None,
         created_at=utcnow(),
     )
     session.add(record)

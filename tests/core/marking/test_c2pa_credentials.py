@@ -79,9 +79,43 @@ def test_trusted_with_our_root_as_anchor(
     assert cc.read_credentials(signed[0], credentials.trust_anchor_pem).status == cc.STATUS_TRUSTED
 
 
-def test_another_root_does_not_make_it_trusted(signed: tuple[Path, str]) -> None:
+def test_another_root_reads_untrusted_not_tampered(signed: tuple[Path, str]) -> None:
+    """An intact file whose signer is not on our trust list: c2pa says Valid with the one code
+    signingCredential.untrusted, which is "signed by someone we do not trust", not "changed"."""
     stranger_root, _, _ = cc.create_chain("Someone else")
-    assert cc.read_credentials(signed[0], stranger_root).status != cc.STATUS_TRUSTED
+    report = cc.read_credentials(signed[0], stranger_root)
+    assert report.status == cc.STATUS_UNTRUSTED
+    assert report.failures == ("signingCredential.untrusted",)
+    assert report.validation_state == "Valid"
+
+
+def test_no_trust_list_reads_valid(signed: tuple[Path, str]) -> None:
+    report = cc.read_credentials(signed[0])
+    assert (report.status, report.failures, report.validation_state) == (
+        cc.STATUS_VALID, (), "Valid")  # fmt: skip
+
+
+def test_tampered_file_signed_by_a_stranger_reads_invalid(
+    signed: tuple[Path, str], tmp_path: Path
+) -> None:
+    data = bytearray(signed[0].read_bytes())
+    data[len(data) * 2 // 3] ^= 0x01
+    tampered = tmp_path / "tampered.mp4"
+    tampered.write_bytes(bytes(data))
+    stranger_root, _, _ = cc.create_chain("Someone else")
+    report = cc.read_credentials(tampered, stranger_root)
+    assert report.status == cc.STATUS_INVALID and report.validation_state == "Invalid"
+    assert "assertion.bmffHash.mismatch" in report.failures
+
+
+def test_repr_hides_the_private_key(credentials: cc.SigningCredentials) -> None:
+    from vitaphone.core.pipeline import Marking
+
+    marking = Marking(watermark_payload_hex=PAYLOAD, credentials=credentials, consent_basis="self")
+    key_body = credentials.private_key_pem.decode().splitlines()[1]
+    for text in (repr(credentials), str(credentials), repr(marking), str(marking)):
+        assert "PRIVATE KEY" not in text and key_body not in text
+        assert "private_key=<hidden>" in text
 
 
 def test_one_flipped_byte_reads_invalid(

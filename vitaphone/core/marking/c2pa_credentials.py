@@ -38,12 +38,23 @@ CREDENTIALS_SUBDIR = "c2pa"
 ROOT_CERT_FILE = "root-ca.pem"
 _CHAIN_FILE, _KEY_FILE = "signer-chain.pem", "signer-key.pem"
 
-STATUS_ABSENT, STATUS_VALID, STATUS_TRUSTED, STATUS_INVALID = (
+# What a manifest's validation says, mapped from c2pa-python's `validation_state` (Invalid /
+# Valid / Trusted) and its failure codes:
+# absent     no manifest (never signed, or stripped: most apps drop it when they re-encode);
+# trusted    intact, and the signer chains to a root we were told to trust;
+# untrusted  intact (signature and hashes check out) but the signer is not on our trust list;
+# valid      intact, and no trust list was given, so the signer was not checked at all;
+# invalid    the file changed after signing, or the signature or certificate is bad.
+STATUS_ABSENT, STATUS_VALID, STATUS_UNTRUSTED, STATUS_TRUSTED, STATUS_INVALID = (
     "absent",
     "valid",
+    "untrusted",
     "trusted",
     "invalid",
 )
+# Failure codes about who signed, not about what was signed: on their own (state Valid) they
+# mean "intact, signer unknown here", never "tampered".
+TRUST_CODES = frozenset({"signingCredential.untrusted"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,14 @@ class SigningCredentials:
     cert_chain_pem: bytes
     private_key_pem: bytes
     trust_anchor_pem: bytes | None
+
+    def __repr__(self) -> str:
+        # The private key must never reach a log or a traceback (and the certificates are noise).
+        anchor = "yes" if self.trust_anchor_pem else "no"
+        return (
+            f"SigningCredentials(chain={self.cert_chain_pem.count(b'BEGIN CERTIFICATE')} "
+            f"certificate(s), private_key=<hidden>, trust_anchor={anchor})"
+        )
 
 
 @dataclass(frozen=True)
@@ -72,8 +91,9 @@ class ProvenanceAssertion:
 
 @dataclass(frozen=True)
 class CredentialsReport:
-    """status: absent | valid | trusted | invalid; manifest_id: the active manifest's label;
-    failures: validation failure codes (e.g. assertion.bmffHash.mismatch) when invalid."""
+    """status: absent | valid | untrusted | trusted | invalid (see STATUS_*); manifest_id: the
+    active manifest's label; failures: c2pa's failure codes, e.g. assertion.bmffHash.mismatch
+    (invalid) or signingCredential.untrusted (untrusted); validation_state: c2pa's own word."""
 
     status: str
     manifest_id: str | None = None
@@ -82,6 +102,7 @@ class CredentialsReport:
     assertion: dict[str, Any] | None = None
     signer: str | None = None
     failures: tuple[str, ...] = field(default_factory=tuple)
+    validation_state: str | None = None
 
 
 # --- the signing chain ------------------------------------------------------------------------
@@ -252,9 +273,10 @@ def sign_mp4(
 def read_credentials(path: Path, trust_anchor_pem: bytes | None = None) -> CredentialsReport:
     """Read and validate the C2PA manifest of `path`.
 
-    absent: no manifest; invalid: signature, hash or structure failures (one flipped byte in the
-    video reads `assertion.bmffHash.mismatch`); trusted: valid and chaining to
-    `trust_anchor_pem`; valid otherwise (well-formed and intact, signer not trusted here).
+    absent: no manifest; invalid: c2pa says Invalid (one flipped byte in the video reads
+    `assertion.bmffHash.mismatch`); trusted: intact and chaining to `trust_anchor_pem`;
+    untrusted: intact, but the signer does not chain to `trust_anchor_pem`; valid: intact and
+    no trust anchor given (the signer was not checked).
     """
     config: dict[str, Any] = {"verify": {"verify_trust": trust_anchor_pem is not None}}
     if trust_anchor_pem is not None:
@@ -284,12 +306,7 @@ def _report(store: dict[str, Any]) -> CredentialsReport:
     results = store.get("validation_results", {}).get("activeManifest", {})
     failures = tuple(f.get("code", "?") for f in results.get("failure", []))
     state = store.get("validation_state", "")
-    if failures or state == "Invalid":
-        status = STATUS_INVALID
-    elif state == "Trusted":
-        status = STATUS_TRUSTED
-    else:
-        status = STATUS_VALID
+    status = _status(state, failures)
     return CredentialsReport(
         status=status,
         manifest_id=manifest_id,
@@ -299,4 +316,18 @@ def _report(store: dict[str, Any]) -> CredentialsReport:
         assertion=assertions.get(ASSERTION_LABEL),
         signer=(manifest.get("signature_info") or {}).get("common_name"),
         failures=failures,
+        validation_state=state or None,
     )
+
+
+def _status(state: str, failures: tuple[str, ...]) -> str:
+    """c2pa's validation_state + failure codes -> one of STATUS_* (faithfully: a signer we do not
+    trust is not a file that was changed)."""
+    if state == "Trusted" and not failures:
+        return STATUS_TRUSTED
+    if state in ("Valid", "Trusted"):
+        if not failures:
+            return STATUS_VALID
+        if set(failures) <= TRUST_CODES:
+            return STATUS_UNTRUSTED
+    return STATUS_INVALID  # "Invalid", an unknown state, or failures beyond trust

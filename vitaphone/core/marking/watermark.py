@@ -86,6 +86,8 @@ class WatermarkReading:
     decoder's best path still fits noise better than chance).
     confidence: mean agreement of the slot votes with the decoded codeword, in [-1, 1].
     crop_margin: the centre-crop margin (working-grid pixels per side, 0 = uncropped) assumed.
+    view_box: the part (x0, y0, x1, y1) of the original frame the frames show, relative;
+    mirrored: whether they show it mirrored left-right.
     """
 
     found: bool
@@ -94,6 +96,8 @@ class WatermarkReading:
     confidence: float
     frames_used: int
     crop_margin: float = 0.0
+    view_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    mirrored: bool = False
 
 
 # --- shared transforms ------------------------------------------------------------------------
@@ -232,8 +236,10 @@ def _read(lumas: list[np.ndarray], margin: float) -> WatermarkReading:
     raw_ber = float(np.mean((soft * signs) <= 0))
     confidence = float(np.sum(votes * signs[_BIT_OF_SLOT]) / max(usable.sum(), 1))
     found = crc_ok and raw_ber <= MAX_RAW_BER
+    edge = margin / GRID
     return WatermarkReading(
-        found, payload if found else None, raw_ber, confidence, len(lumas), margin
+        found, payload if found else None, raw_ber, confidence, len(lumas), margin,
+        (edge, edge, 1 - edge, 1 - edge),
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import vitaphone.storage.base  # noqa: F401
 
@@ -21,8 +22,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("provenance", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("output_duration_s", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column(
+            "content_fingerprint",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("provenance", schema=None) as batch_op:
+        batch_op.drop_column("content_fingerprint")
+        batch_op.drop_column("output_duration_s")
