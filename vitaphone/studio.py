@@ -96,13 +96,13 @@ class Studio:
     """Owns the database engine, blob store and signing credentials of one process."""
 
     def __init__(self, settings: Settings) -> None:
-        from vitaphone.storage.blobs import LocalBlobStore
+        from vitaphone.storage.blobs import open_blob_store
         from vitaphone.storage.engine import create_engine, make_sessionmaker
 
         self.settings = settings
         self.engine = create_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
-        self.blobs = LocalBlobStore(settings.blobs_path)
+        self.blobs = open_blob_store(settings)  # local disk, or S3 shared by a fleet
         self._credentials = None
 
     async def aclose(self) -> None:
@@ -136,9 +136,9 @@ class Studio:
         from vitaphone.storage import records
         from vitaphone.storage.states import JobState
 
-        portrait_sha = self.blobs.put(inputs.portrait)
-        voice_sha = self.blobs.put(inputs.voice_sample) if inputs.voice_sample else None
-        audio_sha = self.blobs.put(inputs.audio) if inputs.audio else None
+        portrait_sha = await self.blobs.aput(inputs.portrait)
+        voice_sha = await self.blobs.aput(inputs.voice_sample) if inputs.voice_sample else None
+        audio_sha = await self.blobs.aput(inputs.audio) if inputs.audio else None
         async with self.sessions.begin() as session:
             user = await records.get_or_create_user(session, requester.platform,
                                                     requester.user_id, requester.display_name)
@@ -193,7 +193,7 @@ class Studio:
             consent = await session.get(ConsentRecord, job.consent_id)
             basis = consent.basis.value if consent is not None else ""
         try:
-            inputs, options = self._inputs_of(job)
+            inputs, options = await self._inputs_of(job)
         except UserFacingError as exc:
             await self._end(job_id, worker_id, JobState.FAILED, "bad input", exc.code,
                             f"{exc.message} {exc.hint}".strip())
@@ -230,7 +230,7 @@ class Studio:
             finally:
                 beater.cancel()
                 await self._finish_stages(recorder, stages)
-            output_sha = await asyncio.to_thread(self.blobs.put_file, result.path)
+            output_sha = await self.blobs.aput_file(result.path)
             from vitaphone.core.marking.marks import fingerprint_video  # what verify compares
             fingerprint = await asyncio.to_thread(fingerprint_video, result.path)
             async with self.sessions.begin() as session:
@@ -307,18 +307,19 @@ class Studio:
             elif beat is leases.Beat.LOST:
                 control.stop(StopReason.LOST)
 
-    def _inputs_of(self, job: Any) -> tuple[AnimateInputs, AnimateOptions]:
+    async def _inputs_of(self, job: Any) -> tuple[AnimateInputs, AnimateOptions]:
         """Rebuild the pipeline's inputs from the job row and the blob store (as a worker on
         another host would: nothing but ids and hashes travel in the job)."""
         params = dict(job.params)
         names = params.pop("names", {})
         inputs = AnimateInputs(
-            portrait=self.blobs.get(job.portrait_sha256),
+            portrait=await self.blobs.aget(job.portrait_sha256),
             portrait_name=names.get("portrait", "the portrait"),
             text=job.quote_text,
-            audio=self.blobs.get(job.audio_sha256) if job.audio_sha256 else None,
+            audio=await self.blobs.aget(job.audio_sha256) if job.audio_sha256 else None,
             audio_name=names.get("audio", "the recording"),
-            voice_sample=self.blobs.get(job.voice_sample_sha256) if job.voice_sample_sha256 else None,
+            voice_sample=(await self.blobs.aget(job.voice_sample_sha256)
+                          if job.voice_sample_sha256 else None),
             voice_sample_name=names.get("voice_sample", "the voice sample"),
         )
         device = self.settings.device if params.get("device") in (None, "auto") else params["device"]
