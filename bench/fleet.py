@@ -57,10 +57,14 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, rea
     out_dir = Path(cache) / f"fleet-{os.getpid()}"
     out_dir.mkdir(exist_ok=True)
 
+    steps: dict[str, float] = {}
+
     def one(slot: int, i: int) -> None:
         portrait, mesh, track, speech = jobs[i % len(jobs)]
-        _finish(portrait, mesh, track, speech, options, credentials,
-                out_dir / f"slot{slot}.mp4")
+        seconds = _finish(portrait, mesh, track, speech, options, credentials,
+                          out_dir / f"slot{slot}.mp4")
+        for key, value in seconds.items():
+            steps[key] = steps.get(key, 0.0) + value
 
     for slot in range(slots):  # warm-up: CUDA kernels, allocator, x264 start-up
         one(slot, slot)
@@ -70,6 +74,7 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, rea
         ready.value += 1
     start.wait()
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
+    steps.clear()
     done = 0
     lock = threading.Lock()
 
@@ -92,10 +97,11 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, rea
         t.join()
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
-    results.put({"pid": os.getpid(), "done": done, "cpu": cpu, "end": time.time()})
+    results.put({"pid": os.getpid(), "done": done, "cpu": cpu, "end": time.time(),
+                 "steps": steps})
 
 
-def _finish(portrait, mesh, track, speech, options, credentials, out: Path) -> None:
+def _finish(portrait, mesh, track, speech, options, credentials, out: Path) -> dict:
     from vitaphone.core.marking.c2pa_credentials import ProvenanceAssertion
     from vitaphone.core.marking.marks import FinishOptions, start_finish
     from vitaphone.core.pipeline import render_and_finish
@@ -106,7 +112,8 @@ def _finish(portrait, mesh, track, speech, options, credentials, out: Path) -> N
                       assertion=ProvenanceAssertion("0123456789abcdef", "self"),
                       credentials=credentials, version="bench",
                       options=FinishOptions()) as finish:
-        render_and_finish(stream, finish, lambda stage, fraction: None)
+        _, seconds = render_and_finish(stream, finish, lambda stage, fraction: None)
+    return seconds
 
 
 def measure(cache: Path, device: str, max_side: int, processes: int, slots: int,
@@ -132,7 +139,11 @@ def measure(cache: Path, device: str, max_side: int, processes: int, slots: int,
     wall = max(r["end"] for r in rows) - t0
     done = sum(r["done"] for r in rows)
     cpu = sum(r["cpu"] for r in rows)
-    return {"device": device, "processes": processes, "slots": slots,
+    steps: dict[str, float] = {}
+    for r in rows:
+        for key, value in r["steps"].items():
+            steps[key] = steps.get(key, 0.0) + value / max(done, 1)
+    return {"steps_s_per_clip": {k: round(v, 3) for k, v in sorted(steps.items())},"device": device, "processes": processes, "slots": slots,
             "concurrency": processes * slots, "clips": done, "wall_s": round(wall, 2),
             "clips_per_min": round(60 * done / wall, 1),
             "cpu_s_per_clip": round(cpu / max(done, 1), 2),
@@ -158,6 +169,8 @@ def main() -> None:
         print(f"{spec:>6} {row['concurrency']:>5} {row['clips']:>5} {row['wall_s']:>7} "
               f"{row['clips_per_min']:>9} {row['cpu_s_per_clip']:>10} {row['cores_busy']:>10}",
               flush=True)
+        print("        busy s per clip: " + ", ".join(
+            f"{k} {v}" for k, v in row["steps_s_per_clip"].items()), flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
