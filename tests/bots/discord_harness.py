@@ -87,7 +87,7 @@ class DiscordHarness:
         data = {"id": str(self.fake.next_id()), "name": names[0], "type": 1,
                 "options": data_options}
         if resolved:
-            data["resolved"] = {"attachments": resolved}
+            data["resolved"] = resolved
         return self._dispatch(user, 2, data)
 
     async def press(self, user: FakeUser, message: FakeMessage, custom_id: str
@@ -104,11 +104,19 @@ class DiscordHarness:
 
     def _option(self, command: app_commands.Command[Any, ..., Any], name: str, value: Any,
                 resolved: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """One option payload; attachments, users and channels also go into `resolved`."""
         param = command._params[name]
         kind = param.type
         if kind is discord.AppCommandOptionType.attachment:
-            resolved[value["id"]] = value
+            resolved.setdefault("attachments", {})[value["id"]] = value
             value = value["id"]
+        elif kind is discord.AppCommandOptionType.user:  # a FakeUser
+            resolved.setdefault("users", {})[str(value.id)] = value.payload()
+            value = str(value.id)
+        elif kind is discord.AppCommandOptionType.channel:  # a channel id in this guild
+            resolved.setdefault("channels", {})[str(value)] = {
+                "id": str(value), "type": 0, "name": "mod-log", "permissions": "0"}
+            value = str(value)
         return {"type": kind.value, "name": name, "value": value}
 
     def _dispatch(self, user: FakeUser, kind: int, data: dict[str, Any], *,
