@@ -67,6 +67,9 @@ class Limits(BaseModel):
     max_voice_sample_s: PositiveFloat = 60.0
     user_jobs_per_hour: PositiveInt = 10
     chat_jobs_per_hour: PositiveInt = 60
+    # Synthesised speech longer than this is refused before rendering (a 299-digit quote is
+    # 300 characters but over four minutes of speech).
+    max_speech_s: PositiveFloat = 30.0
 
     @model_validator(mode="after")
     def _voice_sample_range(self) -> Limits:

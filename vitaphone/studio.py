@@ -92,6 +92,10 @@ class JobLost(Exception):
     """The job stopped being ours mid-run (the sweeper re-queued it): nothing was recorded."""
 
 
+# Platforms whose requests are not rate-limited: the CLI runs as the machine's own user.
+UNMETERED_PLATFORMS = frozenset({"cli"})
+
+
 class Studio:
     """Owns the database engine, blob store and signing credentials of one process."""
 
@@ -126,43 +130,95 @@ class Studio:
         return InputLimits(
             max_portrait_bytes=lim.max_portrait_bytes, max_portrait_pixels=lim.max_portrait_pixels,
             max_quote_chars=lim.max_quote_chars, max_audio_s=lim.max_audio_s,
-            min_voice_sample_s=lim.min_voice_sample_s, max_voice_sample_s=lim.max_voice_sample_s)
+            min_voice_sample_s=lim.min_voice_sample_s, max_voice_sample_s=lim.max_voice_sample_s,
+            max_speech_s=lim.max_speech_s)
 
     # --- submit ----------------------------------------------------------------------------
     async def submit(self, inputs: AnimateInputs, options: AnimateOptions,
                      basis: ConsentBasis, requester: Requester) -> Submitted:
         """Record the consent, then the job: `queued`, or `awaiting_review` where the chat
-        requires review. Raises Banned."""
+        requires review.
+
+        In this order: ban and hourly quotas (Banned, RateLimited), the intake's cheap checks of
+        every input (`intake.check_request`: BadImage, BadAudio, TextTooLong, ...), and only
+        then the blobs, the consent record and the job. A refused request stores nothing but
+        the user and chat rows. The stored quote and names have no control characters, and
+        `options.language` None is resolved from the quote's script."""
+        from vitaphone import intake
+
+        requester = _cleaned(requester)
+        async with self.sessions.begin() as session:  # ban and quota first: they cost nothing
+            await self._admit(session, requester)
+        # Cheap checks of every input (milliseconds; PyAV decodes a clip in a thread): a
+        # refused request stores nothing.
+        inputs, options = await asyncio.to_thread(intake.check_request, inputs, options,
+                                                  self.limits())
+        fresh: list[str] = []  # blobs this request added, removed again if it fails
+        try:
+            portrait_sha = await self._store(inputs.portrait, fresh)
+            voice_sha = await self._store(inputs.voice_sample, fresh)
+            audio_sha = await self._store(inputs.audio, fresh)
+            async with self.sessions.begin() as session:
+                return await self._record(session, requester, inputs, options, basis,
+                                          portrait_sha, voice_sha, audio_sha)
+        except BaseException:
+            for sha256 in fresh:
+                await self.blobs.adelete(sha256)
+            raise
+
+    async def _admit(self, session: Any, requester: Requester) -> tuple[Any, Any]:
+        """The user and chat rows; raises Banned, then RateLimited (the CLI is not metered:
+        it is the operator's own machine)."""
+        from vitaphone.storage import records
+        from vitaphone.storage.quota import check_quota
+
+        user = await records.get_or_create_user(session, requester.platform,
+                                                requester.user_id, requester.display_name)
+        if user.banned:
+            raise Banned("You are banned from making videos here.",
+                         user.ban_reason or "Ask an admin if you think this is a mistake.")
+        chat = None
+        if requester.chat_id is not None:
+            chat = await records.get_or_create_chat(session, requester.platform,
+                                                    requester.chat_id, requester.chat_title)
+        if requester.platform not in UNMETERED_PLATFORMS:
+            limits = self.settings.limits
+            await check_quota(session, user, chat, user_jobs_per_hour=limits.user_jobs_per_hour,
+                              chat_jobs_per_hour=limits.chat_jobs_per_hour)
+        return user, chat
+
+    async def _store(self, data: bytes | None, fresh: list[str]) -> str | None:
+        if data is None:
+            return None
+        from vitaphone.storage.blobs import sha256_bytes
+
+        if not await self.blobs.aexists(sha256_bytes(data)):
+            fresh.append(await self.blobs.aput(data))
+        return sha256_bytes(data)
+
+    async def _record(self, session: Any, requester: Requester, inputs: AnimateInputs,
+                      options: AnimateOptions, basis: ConsentBasis, portrait_sha: str | None,
+                      voice_sha: str | None, audio_sha: str | None) -> Submitted:
+        """Consent record, then the job, in the caller's transaction (ban and quota re-checked:
+        another request may have landed while the inputs were checked)."""
         from vitaphone.storage import records
         from vitaphone.storage.states import JobState
 
-        portrait_sha = await self.blobs.aput(inputs.portrait)
-        voice_sha = await self.blobs.aput(inputs.voice_sample) if inputs.voice_sample else None
-        audio_sha = await self.blobs.aput(inputs.audio) if inputs.audio else None
-        async with self.sessions.begin() as session:
-            user = await records.get_or_create_user(session, requester.platform,
-                                                    requester.user_id, requester.display_name)
-            if user.banned:
-                raise Banned("You are banned from making videos here.",
-                             user.ban_reason or "Ask an admin if you think this is a mistake.")
-            chat = None
-            if requester.chat_id is not None:
-                chat = await records.get_or_create_chat(session, requester.platform,
-                                                        requester.chat_id, requester.chat_title)
-            # The consent record comes first: no job exists without one.
-            consent = await records.record_consent(
-                session, user, basis, portrait_sha256=portrait_sha,
-                voice_sample_sha256=voice_sha, chat_id=chat.id if chat else None)
-            job = await records.create_job(
-                session, user.id, chat_id=chat.id if chat else None, quote_text=inputs.text,
-                portrait_sha256=portrait_sha, voice_sample_sha256=voice_sha,
-                audio_sha256=audio_sha, params=_params(inputs, options), consent_id=consent.id)
-            # A chat that requires review holds the job until a moderator approves it.
-            state = (JobState.AWAITING_REVIEW if chat is not None and chat.review_required
-                     else JobState.QUEUED)
-            await records.transition_job(session, job.id, JobState.AWAITING_CONSENT)
-            await records.transition_job(session, job.id, state, note=f"consent {basis.value}")
-            return Submitted(job.id, consent.id, state=state.value)
+        user, chat = await self._admit(session, requester)
+        # The consent record comes first: no job exists without one.
+        consent = await records.record_consent(
+            session, user, basis, portrait_sha256=portrait_sha,
+            voice_sample_sha256=voice_sha, chat_id=chat.id if chat else None)
+        job = await records.create_job(
+            session, user.id, chat_id=chat.id if chat else None, quote_text=inputs.text,
+            portrait_sha256=portrait_sha, voice_sample_sha256=voice_sha,
+            audio_sha256=audio_sha, params=_params(inputs, options), consent_id=consent.id)
+        # A chat that requires review holds the job until a moderator approves it.
+        state = (JobState.AWAITING_REVIEW if chat is not None and chat.review_required
+                 else JobState.QUEUED)
+        await records.transition_job(session, job.id, JobState.AWAITING_CONSENT)
+        await records.transition_job(session, job.id, state, note=f"consent {basis.value}")
+        return Submitted(job.id, consent.id, state=state.value)
 
     # --- run -------------------------------------------------------------------------------
     async def run(self, job_id: str, out_path: Path, progress: Progress | None = None, *,
@@ -350,6 +406,18 @@ class Studio:
         await asyncio.sleep(0)  # let call_soon_threadsafe callbacks land first
         stages.put_nowait("")
         await recorder
+
+
+def _cleaned(requester: Requester) -> Requester:
+    """Platform ids, names and titles without control characters (NUL breaks PostgreSQL)."""
+    from dataclasses import replace
+
+    from vitaphone.intake import clean_name
+
+    return replace(requester, user_id=clean_name(requester.user_id, max_chars=64) or "?",
+                   display_name=clean_name(requester.display_name, max_chars=200),
+                   chat_id=clean_name(requester.chat_id, max_chars=64),
+                   chat_title=clean_name(requester.chat_title, max_chars=200))
 
 
 def _params(inputs: AnimateInputs, options: AnimateOptions) -> dict[str, Any]:

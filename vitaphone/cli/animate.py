@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vitaphone.cli import app
 from vitaphone.cli._files import (
@@ -42,7 +43,7 @@ def animate(
     text: str | None = typer.Option(None, "--text", help="The quote to speak (or the recording's transcript)."),
     audio: Path | None = typer.Option(None, "--audio", help="A recording to lip-sync instead of text-to-speech."),
     voice: Path | None = typer.Option(None, "--voice", help="A 5-60 s sample of the voice to clone."),
-    language: str = typer.Option("en", "--language", help="ISO 639-1 language of the quote."),
+    language: str | None = typer.Option(None, "--language", help="ISO 639-1 language of the quote (default: from its script; Latin is English)."),
     base_voice: str | None = typer.Option(None, "--base-voice", help="Base TTS voice (see `vitaphone voices`)."),
     emotion: str = typer.Option("neutral", "--emotion", help="neutral, happy, sad, angry, surprised, fear, disgust or contempt."),
     intensity: float = typer.Option(0.7, "--intensity", help="Emotion intensity, 0 to 1."),
@@ -51,12 +52,15 @@ def animate(
     size_budget_mb: float | None = typer.Option(None, "--size-budget-mb", help="Keep the file under this many MiB (Discord: 10)."),
     consent: str | None = typer.Option(None, "--consent", help="self | permission | public_domain_historical (required)."),
     demo: bool = typer.Option(False, "--demo", help="Animate the bundled Einstein portrait speaking his quote."),
+    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Make a labelled, watermarked, C2PA-signed video of a face speaking."""
+    from vitaphone.config import load_settings
     from vitaphone.consent import ConsentBasis, parse_basis, statement_for
     from vitaphone.core.errors import UserFacingError
 
-    try:
+    try:  # cheap checks first: a bad input is refused before heavy imports or the database
+        limits = load_settings().limits
         if demo:
             if consent not in (None, ConsentBasis.PUBLIC_DOMAIN_HISTORICAL.value):
                 raise _bad("--demo animates a public-domain historical portrait, so its consent "
@@ -70,9 +74,12 @@ def animate(
             basis = parse_basis(consent)
             if portrait is None:
                 raise _bad("No portrait given.", "Pass --portrait IMAGE, or --demo.")
-            portrait_bytes, portrait_name = read_input(portrait, "an image"), portrait.name
-        check_writable(out, "out.mp4")
-        inputs = _inputs(portrait_bytes, portrait_name, text, audio, voice)
+            portrait_bytes = read_input(portrait, "an image", limits.max_portrait_bytes)
+            portrait_name = portrait.name
+        check_writable(out, "out.mp4", inputs=[portrait, audio, voice], force=force)
+        text, language, recording, sample = _checked(limits, portrait_bytes, portrait_name, text,
+                                                     language, audio, voice)
+        inputs = _inputs(portrait_bytes, portrait_name, text, audio, recording, voice, sample)
         options = _options(emotion, intensity, seed, language, base_voice, device, size_budget_mb)
     except UserFacingError as exc:
         print_user_error(exc)
@@ -101,18 +108,18 @@ def _run(inputs, options, basis, out: Path) -> None:
         print_engine_missing(exc)
         raise typer.Exit(1) from None
     for note in rendered.notes:
-        _console.print(f"[yellow]note:[/yellow] {note}")
+        _console.print(f"[yellow]note:[/yellow] {escape(note)}")
     seconds = rendered.seconds
     work = sum(v for k, v in seconds.items() if "." not in k)
     _console.print(
-        f"[green]✔[/green] Wrote [bold]{out}[/bold]: {rendered.duration_s:.1f} s, "
+        f"[green]✔[/green] Wrote [bold]{escape(str(out))}[/bold]: {rendered.duration_s:.1f} s, "
         f"{rendered.size_bytes / 1e6:.1f} MB, made in {work:.1f} s "
         f"({work / max(rendered.duration_s, 1e-6):.2f} s per second of video)."
     )
     _console.print(f"  job {rendered.job_id} · watermark {rendered.watermark_payload_hex} · "
                    f"C2PA {rendered.manifest_id}", highlight=False)
     _console.print("  Labelled as AI-generated. Check it with: "
-                   f"[bold]vitaphone verify {out}[/bold]", highlight=False)
+                   f"[bold]vitaphone verify {escape(str(out))}[/bold]", highlight=False)
 
 
 async def _submit_and_render(settings, inputs, options, basis, out: Path):
@@ -143,16 +150,41 @@ async def _submit_and_render(settings, inputs, options, basis, out: Path):
         await studio.aclose()
 
 
-def _inputs(portrait_bytes: bytes, portrait_name: str, text: str | None, audio: Path | None,
-            voice: Path | None):
-    from vitaphone.core.pipeline import AnimateInputs
+def _checked(limits, portrait_bytes: bytes, portrait_name: str, text: str | None,
+             language: str | None, audio: Path | None, voice: Path | None):
+    """The intake's cheap checks (no torch, no database): (text, language, recording bytes,
+    voice sample bytes), the text cleaned and the language resolved from its script."""
+    from vitaphone import intake
 
     if audio is None and not (text or "").strip():
         raise _bad("Nothing to say.", "Pass --text QUOTE, or --audio RECORDING.")
+    if audio is not None and voice is not None:
+        raise _bad("--audio and --voice were both given.",
+                   "A recording already has its voice: pass one or the other.")
+    if audio is None:
+        quote = intake.check_quote(text, language=language, limits=limits)
+        text, language = quote.text, quote.language
+    else:
+        text = intake.check_transcript(text, limits=limits)
+    intake.check_portrait(portrait_bytes, name=portrait_name, limits=limits)
+    recording = sample = None
+    if audio is not None:
+        recording = read_input(audio, "an audio file", intake.MAX_AUDIO_BYTES)
+        intake.check_audio(recording, name=audio.name, limits=limits, role="recording")
+    if voice is not None:
+        sample = read_input(voice, "an audio file", intake.MAX_AUDIO_BYTES)
+        intake.check_audio(sample, name=voice.name, limits=limits, role="voice_sample")
+    return text, language, recording, sample
+
+
+def _inputs(portrait_bytes: bytes, portrait_name: str, text: str | None, audio: Path | None,
+            recording: bytes | None, voice: Path | None, sample: bytes | None):
+    from vitaphone.core.pipeline import AnimateInputs
+
     return AnimateInputs(
         portrait=portrait_bytes, portrait_name=portrait_name, text=text,
-        audio=read_input(audio, "an audio file") if audio else None, audio_name=audio.name if audio else "",
-        voice_sample=read_input(voice, "an audio file") if voice else None, voice_sample_name=voice.name if voice else "",
+        audio=recording, audio_name=audio.name if audio else "",
+        voice_sample=sample, voice_sample_name=voice.name if voice else "",
     )
 
 

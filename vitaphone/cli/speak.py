@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vitaphone.cli import app
 from vitaphone.cli._files import (
@@ -35,6 +36,7 @@ def speak(
         None, "--timings", help="Also write the phone and word timeline as JSON."
     ),
     max_chars: int = typer.Option(1000, "--max-chars", help="Longest text accepted."),
+    force: bool = typer.Option(False, "--force", help="Replace the output files if they exist."),
 ) -> None:
     """Speak TEXT into a loudness-normalised WAV, optionally in the voice of a sample."""
     from vitaphone.core.errors import EngineUnavailable, UserFacingError
@@ -42,6 +44,9 @@ def speak(
     from vitaphone.core.speech.synthesize import SpeechOptions, synthesize_speech
 
     try:
+        check_writable(output, "out.wav", inputs=[voice], force=force)  # before any work
+        if timings is not None:
+            check_writable(timings, "timings.json", inputs=[voice, output], force=force)
         sample = read_input(voice, "an audio file") if voice is not None else None
         options = SpeechOptions(
             language=language,
@@ -52,10 +57,8 @@ def speak(
         )
         with _progress("Cloning the voice" if sample else "Speaking"):
             speech = synthesize_speech(text, options)
-        check_writable(output, "out.wav")
         write_wav(output, speech.samples, speech.sample_rate_hz)
         if timings is not None:
-            check_writable(timings, "timings.json")
             timings.write_text(_dump(timeline_json(speech)), encoding="utf-8")
     except UserFacingError as exc:
         print_user_error(exc)
@@ -65,7 +68,7 @@ def speak(
         raise typer.Exit(1) from None
     src = speech.source
     _out.print(
-        f"[green]wrote[/green] {output} · {speech.duration_s:.2f} s · {src.engine} {src.voice}"
+        f"[green]wrote[/green] {escape(str(output))} · {speech.duration_s:.2f} s · {src.engine} {src.voice}"
         f"{' (cloned)' if src.kind == 'cloned' else ''} · {len(speech.phones)} phones",
         highlight=False,
     )

@@ -44,6 +44,12 @@ class TextTooLong(UserFacingError):
     code = "text_too_long"
 
 
+class SpeechTooLong(TextTooLong):
+    """The quote would take longer to say than the speech-duration limit."""
+
+    code = "speech_too_long"
+
+
 class UnspeakableText(UserFacingError):
     """Text with nothing to say aloud (only emoji, URLs, symbols)."""
 

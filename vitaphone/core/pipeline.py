@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vitaphone import __version__
-from vitaphone.core.errors import BadOption
+from vitaphone.core.errors import BadOption, SpeechTooLong
 from vitaphone.core.face.types import FaceMesh
 from vitaphone.core.marking.c2pa_credentials import (
     ProvenanceAssertion,
@@ -56,6 +56,7 @@ class InputLimits:
     max_audio_s: float = 30.0
     min_voice_sample_s: float = 5.0
     max_voice_sample_s: float = 60.0
+    max_speech_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class AnimateOptions:
     emotion: Emotion | str = Emotion.NEUTRAL
     intensity: float = 0.7
     seed: int = 0
-    language: str = "en"
+    language: str | None = "en"  # None: picked from the quote's script
     base_voice: str | None = None
     device: str = "auto"
     head_motion_amplitude: float = 1.0
@@ -162,6 +163,11 @@ def animate(inputs: AnimateInputs, options: AnimateOptions, marking: Marking, ou
                      "the largest, most central one speaks.")
     with clock("speech"):
         speech = _speech(inputs, options)
+    if inputs.audio is None and speech.duration_s > limits.max_speech_s:
+        raise SpeechTooLong(  # before any frame is rendered
+            f"The quote takes {speech.duration_s:.0f} s to say; the limit is "
+            f"{limits.max_speech_s:g} s of speech.",
+            "Shorten it (long numbers are read out in full: write them in words or round them).")
     with clock("motion"):
         side = smirk_side(mesh.landmarks, mesh.yaw_deg)
         track = plan_motion(speech, replace(motion_options, smirk_side=side))
@@ -277,10 +283,15 @@ def _speech(inputs: AnimateInputs, options: AnimateOptions) -> Speech:
         speech_from_recording,
         synthesize_speech,
     )
+    from vitaphone.core.speech.script import language_for_text
 
     limits = options.limits
+    if options.language:
+        language = options.language
+    else:  # not chosen: the quote's script decides (a recording's transcript is only aligned)
+        language = language_for_text(inputs.text or "", None) if inputs.audio is None else "en"
     speech_options = SpeechOptions(
-        language=options.language, base_voice=options.base_voice,
+        language=language, base_voice=options.base_voice,
         max_chars=limits.max_quote_chars, seed=options.seed,
         voice_sample=inputs.voice_sample, voice_sample_name=inputs.voice_sample_name,
         sample_min_s=limits.min_voice_sample_s, sample_max_s=limits.max_voice_sample_s,

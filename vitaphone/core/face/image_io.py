@@ -57,6 +57,35 @@ def load_portrait(
     grayscale / CMYK / 16-bit / palette / embedded ICC colour to 8-bit sRGB, composites alpha on
     white and takes the first frame of animations; each such step is recorded in `notes`.
     """
+    img = open_portrait_header(data, name=name, max_bytes=max_bytes, max_pixels=max_pixels)
+    notes: list[str] = []
+    try:
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+            notes.append(f"first frame of an animated {img.format} ({img.n_frames} frames)")
+        img.load()
+        img = _apply_orientation(img, notes)
+        rgb = _to_rgb8(img, notes)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise BadImage(
+            f"The portrait file '{name}' is damaged and cannot be decoded ({exc}).",
+            "Send the original photo again, or save it as JPEG/PNG first.",
+        ) from exc
+    return Portrait(
+        rgb=np.ascontiguousarray(rgb),
+        source_sha256=hashlib.sha256(data).hexdigest(),
+        notes=tuple(notes),
+    )
+
+
+def open_portrait_header(
+    data: bytes, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Image.Image:
+    """The cheap checks of `load_portrait` (size, type, declared pixels), decoding no pixel.
+
+    Returns the opened (header-only) Pillow image; raises BadImage / ImageTooLarge naming `name`.
+    """
     if not data:
         raise BadImage(f"The portrait file '{name}' is empty.", _SEND_A_PHOTO)
     if len(data) > max_bytes:
@@ -82,25 +111,7 @@ def load_portrait(
             f"The portrait '{name}' is only {width}x{height} pixels.",
             "Send a larger photo: at least 256 px on each side.",
         )
-
-    notes: list[str] = []
-    try:
-        if getattr(img, "n_frames", 1) > 1:
-            img.seek(0)
-            notes.append(f"first frame of an animated {img.format} ({img.n_frames} frames)")
-        img.load()
-        img = _apply_orientation(img, notes)
-        rgb = _to_rgb8(img, notes)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise BadImage(
-            f"The portrait file '{name}' is damaged and cannot be decoded ({exc}).",
-            "Send the original photo again, or save it as JPEG/PNG first.",
-        ) from exc
-    return Portrait(
-        rgb=np.ascontiguousarray(rgb),
-        source_sha256=hashlib.sha256(data).hexdigest(),
-        notes=tuple(notes),
-    )
+    return img
 
 
 def load_portrait_file(
@@ -112,17 +123,17 @@ def load_portrait_file(
     """Read a portrait from disk (size checked before reading) and decode it with load_portrait."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        with path.open("rb") as handle:  # never more than the limit + 1 byte (/dev/zero, FIFOs)
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise BadImage(f"Cannot read the portrait file '{path}': {exc.strerror}.", "") from exc
-    if size > max_bytes:
+    if len(data) > max_bytes:
         raise ImageTooLarge(
-            f"The portrait file '{path.name}' is {size / 1e6:.1f} MB; the limit is "
-            f"{max_bytes / 1e6:.0f} MB.",
+            f"The portrait file '{path.name}' is larger than the {max_bytes / 1e6:.0f} MB limit.",
             "Send a smaller photo (a 2000 px JPEG is plenty).",
         )
     return load_portrait(
-        path.read_bytes(), name=path.name, max_bytes=max_bytes, max_pixels=max_pixels
+        data, name=path.name, max_bytes=max_bytes, max_pixels=max_pixels
     )
 
 

@@ -32,7 +32,8 @@ from vitaphone.core.speech.audio_io import decode_audio
 from vitaphone.core.speech.engines import TtsEngine, VoiceInfo, fill_phone_gaps
 from vitaphone.core.speech.loudness import normalize_loudness
 from vitaphone.core.speech.text import DEFAULT_MAX_CHARS, normalize_text
-from vitaphone.core.speech.types import PhoneSpan, Speech, SpeechSource, WordSpan
+from vitaphone.core.speech.script import check_script
+from vitaphone.core.speech.types import SILENCE, PhoneSpan, Speech, SpeechSource, WordSpan
 from vitaphone.core.speech.vad import Trimmed, trim_silence
 
 DEFAULT_ENGLISH_VOICE = "slt"
@@ -198,10 +199,16 @@ def synthesize_speech(
     """
     engines = engines or default_engines()
     engine, voice = choose_engine(options.language, options.base_voice, engines)
+    check_script(text or "", options.language)  # Arabic read by an English voice is silence
     spoken = normalize_text(text, language=options.language, max_chars=options.max_chars)
     # A bad voice sample fails before any synthesis work.
     sample = _voice_sample(options) if options.voice_sample is not None else None
     speech = engine.synthesize(spoken, voice, options.language)
+    if all(p.phone == SILENCE for p in speech.phones):
+        raise UnspeakableText(
+            f"The voice '{voice}' found nothing it can say in the quote (language "
+            f"'{options.language}').",
+            "Check the quote's language, or write it in words.")
     if sample is not None:
         speech = _clone(speech, sample, options)
     return _normalised(speech)
