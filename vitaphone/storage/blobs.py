@@ -71,6 +71,10 @@ class BlobStore(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
 
+    def size(self, sha256: str) -> int:
+        """The blob's length in bytes (without fetching it); BlobNotFound if absent."""
+        ...
+
     def path_for(self, sha256: str) -> Path:
         """A local file holding the blob (for libraries that want a path); BlobNotFound if absent."""
         ...
@@ -92,6 +96,8 @@ class BlobStore(Protocol):
     async def aget(self, sha256: str) -> bytes: ...
 
     async def aexists(self, sha256: str) -> bool: ...
+
+    async def asize(self, sha256: str) -> int: ...
 
     async def adelete(self, sha256: str) -> bool: ...
 
@@ -175,6 +181,9 @@ class LocalBlobStore:
     def exists(self, sha256: str) -> bool:
         return self._location(sha256).is_file()
 
+    def size(self, sha256: str) -> int:
+        return self.path_for(sha256).stat().st_size
+
     def path_for(self, sha256: str) -> Path:
         location = self._location(sha256)
         if not location.is_file():
@@ -208,6 +217,9 @@ class LocalBlobStore:
 
     async def aexists(self, sha256: str) -> bool:
         return await asyncio.to_thread(self.exists, sha256)
+
+    async def asize(self, sha256: str) -> int:
+        return await asyncio.to_thread(self.size, sha256)
 
     async def adelete(self, sha256: str) -> bool:
         return await asyncio.to_thread(self.delete, sha256)

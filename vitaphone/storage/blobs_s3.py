@@ -159,6 +159,11 @@ class S3BlobStore:
             return False
         return True
 
+    def size(self, sha256: str) -> int:
+        import obstore
+
+        return int(self._call(obstore.head, _key(sha256), sha256=sha256)["size"])
+
     def put(self, data: bytes) -> str:
         import obstore
 
@@ -241,6 +246,11 @@ class S3BlobStore:
         except BlobNotFound:
             return False
         return True
+
+    async def asize(self, sha256: str) -> int:
+        import obstore
+
+        return int((await self._acall(obstore.head_async, _key(sha256), sha256=sha256))["size"])
 
     async def aput(self, data: bytes) -> str:
         import obstore
