@@ -128,7 +128,7 @@ class S3BlobStore:
                 "Check the key pair, and that it may read, write and delete in the bucket.")
         if "error sending request" in text or "HTTP error" in text or "timed out" in text:
             return BlobStoreUnavailable(
-                f"VITAPHONE_S3_ENDPOINT_URL: cannot reach {where} ({_first_line(text)[:120]}).",
+                f"VITAPHONE_S3_ENDPOINT_URL: cannot reach {where} ({_network_reason(text)}).",
                 "Check the URL and that the S3 server is running and reachable from this host.")
         return BlobStoreUnavailable(f"S3 blob store {self.url} on {where}: {_first_line(text)[:200]}",
                                     "Check VITAPHONE_BLOB_URL and the VITAPHONE_S3_* settings.")
@@ -363,6 +363,18 @@ async def _ahash(data: bytes) -> str:
     if len(data) <= _INLINE_HASH_BYTES:
         return hashlib.sha256(data).hexdigest()
     return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+
+
+def _network_reason(text: str) -> str:
+    """The OS's words from obstore's debug dump ("Connection refused"), else a short summary."""
+    if match := re.search(r'message: "([^"]{1,80})"', text):
+        return match.group(1)
+    lowered = text.lower()
+    if "dns error" in lowered:
+        return "host name not found"
+    if "timed out" in lowered or "timeout" in lowered:
+        return "timed out"
+    return "no connection"
 
 
 def _first_line(text: str) -> str:
