@@ -120,6 +120,10 @@ def _provision(endpoint: str) -> S3Server:
     return S3Server(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
 
 
+def _object_key(prefix: str, sha: str) -> str:
+    return f"{prefix}/{sha[:2]}/{sha[2:4]}/{sha}"
+
+
 def _s3_store(server: S3Server, cache_dir: Path, **overrides) -> BlobStore:
     from vitaphone.storage.blobs_s3 import S3BlobStore
 
@@ -231,7 +235,7 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(s3_server: S3Server,
             handle.write(os.urandom(1024 * 1024))
     sha = store.put_file(big)
     assert sha == sha256_file(big)
-    head = s3_server.client().head_object(Bucket=BUCKET, Key=f"{store.prefix}/{sha[:2]}/{sha[2:4]}/{sha}")
+    head = s3_server.client().head_object(Bucket=BUCKET, Key=_object_key(store.prefix, sha))
     assert head["ContentLength"] == big.stat().st_size
     assert head["ETag"].strip('"').endswith("-3")  # a multipart upload of three parts
     assert copy_out(store, sha, tmp_path / "back.bin").read_bytes() == big.read_bytes()
@@ -241,7 +245,8 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(s3_server: S3Server,
 def test_layout_matches_the_local_store(s3_server: S3Server, tmp_path: Path) -> None:
     store = _s3_store(s3_server, tmp_path / "cache", prefix="fleet/blobs")
     sha = store.put(b"layout " + secrets.token_bytes(8))
-    key = f"fleet/blobs/{sha[:2]}/{sha[2:4]}/{sha}"
+    key = _object_key("fleet/blobs", sha)
+    assert key == f"fleet/blobs/{sha[:2]}/{sha[2:4]}/{sha}"
     assert s3_server.client().head_object(Bucket=BUCKET, Key=key)["ContentLength"] == 15
     assert store.path_for(sha) == tmp_path / "cache" / sha[:2] / sha[2:4] / sha
     store.delete(sha)
@@ -264,7 +269,7 @@ def test_path_for_cache_stays_within_its_bound(s3_server: S3Server, tmp_path: Pa
 def test_corrupt_object_is_refused(s3_server: S3Server, tmp_path: Path) -> None:
     store = _s3_store(s3_server, tmp_path / "cache")
     sha = store.put(b"the real bytes " + secrets.token_bytes(8))
-    s3_server.client().put_object(Bucket=BUCKET, Key=f"{store.prefix}/{sha[:2]}/{sha[2:4]}/{sha}",
+    s3_server.client().put_object(Bucket=BUCKET, Key=_object_key(store.prefix, sha),
                                   Body=b"tampered")
     with pytest.raises(BlobStoreUnavailable, match="corrupt"):
         store.get(sha)
@@ -346,7 +351,8 @@ def test_settings_pick_the_store(s3_server: S3Server, monkeypatch: pytest.Monkey
     probe_blob_store(store)
 
 
-def test_doctor_reports_the_blob_store(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_reports_the_blob_store(s3_server: S3Server,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from vitaphone.cli.doctor import check_blob_store
 
     check = check_blob_store(load_settings())
@@ -386,9 +392,8 @@ async def test_studio_renders_into_the_bucket(s3_server: S3Server, migrated_sqli
         await studio.aclose()
     bucket = s3_server.client()
     sha = rendered.output_sha256
-    video = bucket.get_object(Bucket=BUCKET, Key=f"{prefix}/{sha[:2]}/{sha[2:4]}/{sha}")["Body"].read()
+    video = bucket.get_object(Bucket=BUCKET, Key=_object_key(prefix, sha))["Body"].read()
     assert hashlib.sha256(video).hexdigest() == sha and video == rendered.path.read_bytes()
-    portrait_sha = hashlib.sha256(portrait).hexdigest()
-    key = f"{prefix}/{portrait_sha[:2]}/{portrait_sha[2:4]}/{portrait_sha}"
+    key = _object_key(prefix, hashlib.sha256(portrait).hexdigest())
     assert bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read() == portrait
     assert not settings.blobs_path.exists()  # nothing went to the local blob directory

@@ -96,8 +96,9 @@ class S3BlobStore:
                              "max_backoff": timedelta(seconds=5), "base": 2}}
         client = {"connect_timeout": timedelta(seconds=connect_timeout_s),
                   "allow_http": bool(endpoint_url and endpoint_url.startswith("http://"))}
-        self._store = S3Store(bucket, prefix=self.prefix or None, config=config,  # type: ignore[arg-type]
-                              client_options=client, retry_config=retry)  # type: ignore[arg-type]
+        self._store = S3Store(bucket, prefix=self.prefix or None,
+                              config=config, client_options=client,  # type: ignore[arg-type]
+                              retry_config=retry)  # type: ignore[arg-type]
 
     @property
     def url(self) -> str:
@@ -130,8 +131,9 @@ class S3BlobStore:
             return BlobStoreUnavailable(
                 f"VITAPHONE_S3_ENDPOINT_URL: cannot reach {where} ({_network_reason(text)}).",
                 "Check the URL and that the S3 server is running and reachable from this host.")
-        return BlobStoreUnavailable(f"S3 blob store {self.url} on {where}: {_first_line(text)[:200]}",
-                                    "Check VITAPHONE_BLOB_URL and the VITAPHONE_S3_* settings.")
+        return BlobStoreUnavailable(
+            f"S3 blob store {self.url} on {where}: {_first_line(text)[:200]}",
+            "Check VITAPHONE_BLOB_URL and the VITAPHONE_S3_* settings.")
 
     def _call(self, fn: Any, *args: Any, sha256: str | None = None, **kwargs: Any) -> Any:
         from obstore.exceptions import BaseError
