@@ -1,0 +1,105 @@
+"""Shared bot fixtures: a migrated database, the studio, the in-process queue and the service.
+
+Platform fixtures (the fake Telegram server and a running python-telegram-bot Application) live
+here too; Discord's live in tests/bots/discord*. Keep additions additive: both adapters use
+`bot_stack`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # fake servers import as top-level modules
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+PORTRAIT = ASSETS / "portraits" / "einstein.jpg"
+NO_FACE = ASSETS / "speech" / "picture.png"  # an image with no face in it
+
+
+@dataclass
+class BotStack:
+    settings: Any
+    studio: Any
+    queue: Any
+    service: Any
+
+
+async def open_stack(**overrides: Any) -> BotStack:
+    """Settings from the (isolated) environment, a migrated SQLite database in the test's data
+    dir, the in-process queue with one slot, and a BotService sweeping every 0.2 s."""
+    from vitaphone.bots.service import BotService
+    from vitaphone.config import load_settings
+    from vitaphone.queue import open_queue
+    from vitaphone.storage.migrate import upgrade_database_async
+    from vitaphone.studio import Studio
+
+    settings = load_settings(None, **overrides)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await upgrade_database_async(settings.database_url)
+    studio = Studio(settings)
+    queue = await open_queue(settings, studio, concurrency=1)
+    return BotStack(settings, studio, queue, BotService(settings, studio, queue, sweep_s=0.2))
+
+
+async def close_stack(stack: BotStack) -> None:
+    await stack.service.aclose()
+    await stack.queue.aclose()
+    await stack.studio.aclose()
+
+
+@pytest.fixture
+async def bot_stack() -> AsyncIterator[BotStack]:
+    stack = await open_stack(device="cpu", admins="telegram:9000")
+    try:
+        yield stack
+    finally:
+        await close_stack(stack)
+
+
+# --- Telegram ---------------------------------------------------------------------------------
+@pytest.fixture
+async def fake_telegram():
+    from fake_telegram import FakeTelegram
+
+    server = await FakeTelegram().start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def start_telegram(stack: BotStack, fake: Any):
+    """A real python-telegram-bot Application polling the fake server, service started."""
+    from vitaphone.bots.telegram import build_application
+
+    app = build_application(fake.token, stack.service, base_url=fake.base_url,
+                            base_file_url=fake.base_file_url)
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await stack.service.start()
+    return app
+
+
+async def stop_telegram(app: Any) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+@pytest.fixture
+async def telegram_bot(bot_stack: BotStack, fake_telegram: Any):
+    app = await start_telegram(bot_stack, fake_telegram)
+    try:
+        yield app
+    finally:
+        await stop_telegram(app)

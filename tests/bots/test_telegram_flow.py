@@ -1,0 +1,76 @@
+"""The Telegram flow end to end through the real python-telegram-bot and the fake Bot API:
+photo + quote -> consent buttons -> queued -> progress edits -> video posted with caption ->
+/verify -> report -> admin takedown deletes the message -> audit entry."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PORTRAIT
+from sqlalchemy import select
+
+from vitaphone.storage.models import AuditLog, ConsentRecord, Job, Provenance, Report
+
+pytestmark = pytest.mark.slow
+
+USER, ADMIN, GROUP = 501, 9000, -100200
+
+
+async def consent_through(fake, user, chat_id: int, *, who: str = "A public-domain") -> None:
+    """Answer the consent questions: who is in the portrait, the label, Confirm."""
+    ask = await fake.wait_for_text(chat_id, "who is in the portrait?")
+    fake.press(user, ask, who)
+    label = await fake.wait_for_text(chat_id, "You agree:")
+    fake.press(user, label, "I understand")
+    ready = await fake.wait_for_text(chat_id, "Make the video?")
+    fake.press(user, ready, "Confirm")
+
+
+async def test_private_chat_full_flow(telegram_bot, fake_telegram, bot_stack) -> None:
+    fake = fake_telegram
+    user, chat = fake.user(USER), fake.chat(USER)
+    photo = fake.message(user, chat, photo=PORTRAIT.read_bytes(), caption="Imagination rules.")
+    fake.push(photo)
+    await consent_through(fake, user, USER)
+    queued = await fake.wait_for_text(USER, "(job ")
+    # The consent record exists before (and is referenced by) the job.
+    async with bot_stack.studio.sessions() as session:
+        job = (await session.execute(select(Job))).scalar_one()
+        consent = await session.get(ConsentRecord, job.consent_id)
+        assert consent is not None and consent.basis.value == "public_domain_historical"
+        assert consent.created_at <= job.created_at
+    video = await fake.wait_for(
+        lambda: next((m for m in fake.sent_to(USER) if m.video), None), 120, "the video")
+    assert video.video[4:8] == b"ftyp" and "AI-generated" in video.caption
+    assert video.reply_to == photo["message_id"]
+    send = fake.calls_of("sendVideo")[0]
+    assert str(send.params["supports_streaming"]).lower() == "true"
+    assert [b["text"] for b in video.buttons[0]] == ["Report", "Delete"]
+    # One progress message, edited in place, ends with "Done".
+    assert queued.edits >= 2 and queued.text.startswith("Done")
+
+    # /verify: the posted file, captioned /verify.
+    fake.push(fake.message(user, chat, video=video.video, caption="/verify"))
+    verdict = await fake.wait_for(lambda: next(
+        (m for m in fake.sent_to(USER) if m.text and m.message_id > video.message_id), None),
+        60, "the verdict")
+    print(verdict.text)
+    assert job.id in verdict.text
+
+    # Report: the button on the video answers in a pop-up and files a report.
+    fake.press(user, video, "Report")
+    answer = await fake.wait_for(lambda: [c for c in fake.calls_of("answerCallbackQuery")
+                                          if c.params.get("text")], 10, "report pop-up")
+    assert "moderators" in answer[-1].params["text"]
+
+    # An owner takes it down from the same chat: the video message is deleted.
+    admin = fake.user(ADMIN, "Mod")
+    fake.push(fake.message(admin, fake.chat(ADMIN), text=f"/mod takedown {job.id} hoax"))
+    await fake.wait_for(lambda: video.deleted, 10, "the video deleted")
+    notice = await fake.wait_for_text(USER, "took down your video", 10)
+    assert "hoax" in notice.text
+    async with bot_stack.studio.sessions() as session:
+        record = (await session.execute(select(Provenance))).scalar_one()
+        assert record.taken_down and record.takedown_reason == "hoax"
+        actions = [a.action for a in (await session.execute(select(AuditLog))).scalars()]
+        assert "take_down" in actions
+        assert (await session.execute(select(Report))).scalar_one().job_id == job.id
