@@ -17,8 +17,10 @@ app = typer.Typer(
 
 # Each module registers its commands on `app` when imported.
 from vitaphone.cli import animate as _animate  # noqa: E402,F401
+from vitaphone.cli import bot as _bot  # noqa: E402,F401
 from vitaphone.cli import db as _db  # noqa: E402,F401
 from vitaphone.cli import doctor as _doctor  # noqa: E402,F401
+from vitaphone.cli import mod as _mod  # noqa: E402,F401
 from vitaphone.cli import speak as _speak  # noqa: E402,F401
 from vitaphone.cli import verify as _verify  # noqa: E402,F401
 
