@@ -236,6 +236,12 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def embedded_database(self) -> bool:
+        """The default SQLite file in the data dir: created and migrated on first use. Any
+        other database is migrated only by `vitaphone db upgrade`."""
+        return self.database_url == f"sqlite+aiosqlite:///{self.data_dir / 'vitaphone.db'}"
+
     def redacted(self) -> dict[str, Any]:
         """Settings as plain values with secrets masked, for `vitaphone doctor` and logs."""
         out = self.model_dump(mode="json")

@@ -101,9 +101,10 @@ class Studio:
 
     def __init__(self, settings: Settings) -> None:
         from vitaphone.storage.blobs import open_blob_store
-        from vitaphone.storage.engine import create_engine, make_sessionmaker
+        from vitaphone.storage.engine import create_engine, make_sessionmaker, private_dir
 
         self.settings = settings
+        private_dir(settings.data_dir)  # keys, the SQLite file, logs: the owner's alone
         self.engine = create_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.blobs = open_blob_store(settings)  # local disk, or S3 shared by a fleet

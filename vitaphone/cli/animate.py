@@ -126,10 +126,12 @@ async def _submit_and_render(settings, inputs, options, basis, out: Path):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from vitaphone.core.pipeline import STAGES
-    from vitaphone.storage.migrate import upgrade_database_async
+    from vitaphone.storage.migrate import ensure_schema_async
     from vitaphone.studio import Requester, Studio
 
-    await upgrade_database_async(settings.database_url)
+    # Only the embedded SQLite default migrates itself; any other database is migrated by
+    # `vitaphone db upgrade` (SchemaOutOfDate says so).
+    await ensure_schema_async(settings.database_url, embedded=settings.embedded_database)
     studio = Studio(settings)
     try:
         requester = Requester(platform="cli", user_id=getpass.getuser(),

@@ -10,6 +10,7 @@ Nothing here connects at import time. Callers own transactions:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,30 @@ def sqlite_path(url: str) -> Path | None:
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) readable by its owner only; tighten it if it exists.
+
+    For folders that are ours alone (the data dir, the blob dir), never for a shared parent."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The SQLite file exists and is owner-only (0600); SQLite gives its -wal and -shm files the
+    same mode. A folder we create for it is owner-only too."""
+    if not path.parent.exists():
+        private_dir(path.parent)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _sqlite_setup(engine: AsyncEngine, foreign_keys: bool) -> None:
@@ -61,7 +86,7 @@ def create_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Asyn
     """
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(path)
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
     else:
         kwargs.setdefault("pool_pre_ping", True)

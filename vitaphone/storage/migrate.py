@@ -13,11 +13,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from vitaphone.storage.engine import create_engine
+from vitaphone.core.errors import UserFacingError
+from vitaphone.storage.engine import create_engine, sqlite_path
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+# pg_advisory_xact_lock key of schema migrations (any fixed 64-bit number; "vitaphon" in ASCII).
+MIGRATION_LOCK_KEY = 0x7669746170686F6E
+
+
+class SchemaOutOfDate(UserFacingError):
+    """The database's schema is not the one this code needs; the operator migrates it."""
+
+    code = "schema_out_of_date"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -54,6 +64,13 @@ async def _run(url: str, action: str, revision: str) -> None:
     engine = create_engine(url, foreign_keys=False)
     try:
         async with engine.begin() as connection:
+            # One migrator at a time: a second `db upgrade` (another host, another worker)
+            # waits here, then finds the schema at head and does nothing. The lock is held
+            # until this transaction ends. SQLite's BEGIN IMMEDIATE (engine.py) already
+            # serialises writers.
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                         {"key": MIGRATION_LOCK_KEY})
             await connection.run_sync(run_sync)
     finally:
         await engine.dispose()
@@ -62,6 +79,30 @@ async def _run(url: str, action: str, revision: str) -> None:
 async def upgrade_database_async(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` up to `revision` (creates every table on an empty one)."""
     await _run(url, "upgrade", revision)
+
+
+async def ensure_schema_async(url: str, *, embedded: bool) -> None:
+    """Make sure the database at `url` has the schema this code needs, before any query.
+
+    embedded: `url` is the embedded default (the SQLite file in the data dir, no operator):
+    it is created or upgraded here, on first use. Any other database is migrated only by
+    `vitaphone db upgrade`; raises SchemaOutOfDate saying so when it is behind (or ahead).
+    """
+    head = head_revision()
+    if embedded:
+        path = sqlite_path(url)
+        if path is None or not path.exists() or await current_revision_async(url) != head:
+            await upgrade_database_async(url)
+        return
+    now = await current_revision_async(url)
+    if now == head:
+        return
+    if now is None:
+        raise SchemaOutOfDate("The database has no Vitaphone tables yet.",
+                              "Create them with `vitaphone db upgrade`.")
+    raise SchemaOutOfDate(
+        f"The database schema is at revision {now}; this Vitaphone needs {head}.",
+        "Run `vitaphone db upgrade` (after updating every host, if the database is newer).")
 
 
 async def downgrade_database_async(url: str, revision: str) -> None:
