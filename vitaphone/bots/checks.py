@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vitaphone.bots.contract import Attachment, Messenger
 from vitaphone.core.errors import (
@@ -26,7 +27,9 @@ from vitaphone.core.errors import (
     UnknownVoice,
     UnsupportedLanguage,
 )
-from vitaphone.core.pipeline import InputLimits
+
+if TYPE_CHECKING:  # the pipeline module pulls in the motion stack (scipy)
+    from vitaphone.core.pipeline import InputLimits
 
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 _AUDIO_PREFIXES = ("audio/", "video/ogg", "application/ogg")
