@@ -90,8 +90,9 @@ class Reply:
 
 @dataclass(frozen=True)
 class Context:
-    """One incoming event: who, where, and the message it came in (None for a Discord slash
-    command, which has no message of its own)."""
+    """One incoming event: who, where, and the message it came in (for a Discord slash
+    command, which has no message of its own: its private response, `message_id` "@original",
+    reachable through the interaction token in `extra` for 15 minutes)."""
 
     user: UserRef
     chat: ChatRef

@@ -6,12 +6,16 @@ Note for the service (bots engineer):
 - A button press's `ctx.message` is the message the button sat on; its `extra` holds the
   interaction token (valid 15 min, `expires_at` epoch seconds). Store the ref and pass it as
   `reply_to`/`message` later: the messenger posts through the token while it lives and through
-  the channel after (`edit_text` then returns a new ref). Slash commands have no message.
+  the channel after (`edit_text` then returns a new ref).
 - A press on a private (ephemeral) message is acknowledged at once, so the service may edit
   `ctx.message` during `on_button`; a returned Reply replaces that message. A press on a public
   message (a video's Report/Delete) is answered with a new private message.
-- `/mod` passes `args` as "<sub> <values…>" (e.g. "takedown JOB reason words", "ban 123 spam",
-  "settings review=on bases=self,permission user_per_hour=5 chat_per_hour=30 modlog=<id>").
+- A slash command's `ctx.message` is its own private response (`message_id` "@original",
+  token in `extra`), so the request's origin lets `send_video(reply_to=origin)` post through
+  the token for 15 minutes and through the channel after.
+- `/mod` passes `args` as "<sub> <values…>" ("takedown JOB|CHANNEL/MESSAGE reason words",
+  "ban USER_ID spam", "settings review on"); `/report video:<message link> reason:<text>`
+  passes the reason as `args` and the linked message as `replied_to`.
 
 Start-up: `login_discord(settings, service)` checks the token and logs in (one-line
 `ConfigError` when it is missing or rejected); `run_discord(settings, service)` also starts the
@@ -102,14 +106,16 @@ class VitaphoneDiscordBot(discord.Client):
                        max_upload_bytes=interaction.filesize_limit)
 
     async def on_command(self, interaction: discord.Interaction, name: str, args: str = "",
-                         attachment: discord.Attachment | None = None) -> None:
-        ctx = self.context(interaction)
+                         attachment: discord.Attachment | None = None,
+                         replied_to: MessageRef | None = None) -> None:
+        ctx = self.context(interaction, own_response(interaction))
         converted = to_attachment(attachment) if attachment is not None else None
-        await self._answer(interaction, self.service.on_command(ctx, name, args, converted))
+        await self._answer(interaction, self.service.on_command(ctx, name, args, converted,
+                                                                replied_to))
 
     async def on_animate(self, interaction: discord.Interaction, request: AnimateRequest) -> None:
-        await self._answer(interaction, self.service.on_animate(self.context(interaction),
-                                                               request))
+        ctx = self.context(interaction, own_response(interaction))
+        await self._answer(interaction, self.service.on_animate(ctx, request))
 
     async def on_action(self, interaction: discord.Interaction, action: str) -> None:
         """A persistent button (`vp:<action>`) was pressed."""
@@ -164,6 +170,22 @@ class VitaphoneDiscordBot(discord.Client):
                 await interaction.response.send_message(text, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not tell the user about the failure")
+
+
+def own_response(interaction: discord.Interaction) -> MessageRef:
+    """A slash command's "message": its own (private) response, reachable through the token for
+    15 minutes; the service keeps it as the request's origin, so the video is posted through
+    the token while it lives and through the channel after."""
+    return MessageRef("discord", str(interaction.channel_id), "@original",
+                      token_extra(interaction, webhook_message="@original", ephemeral=True))
+
+
+def message_link(text: str) -> MessageRef | None:
+    """A message link (…/channels/GUILD/CHANNEL/MESSAGE) or CHANNEL/MESSAGE, else None."""
+    parts = text.strip().rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-1].isdigit() and parts[-2].isdigit():
+        return MessageRef("discord", parts[-2], parts[-1])
+    return None
 
 
 def to_attachment(att: discord.Attachment) -> Attachment:
@@ -247,9 +269,10 @@ def _register_commands(bot: VitaphoneDiscordBot) -> None:
         await bot.on_command(interaction, "forgetme")
 
     @tree.command(description="Tell the moderators about a video")
-    @app_commands.describe(job="The job id or a link to the video's message", reason="Why")
-    async def report(interaction: discord.Interaction, job: str, reason: str) -> None:
-        await bot.on_command(interaction, "report", f"{job} {reason}")
+    @app_commands.describe(video="A link to the video's message (More → Copy Message Link)",
+                           reason="What is wrong with it")
+    async def report(interaction: discord.Interaction, video: str, reason: str) -> None:
+        await bot.on_command(interaction, "report", reason, replied_to=message_link(video))
 
     tree.add_command(_mod_group(bot))
 
@@ -295,21 +318,17 @@ def _mod_group(bot: VitaphoneDiscordBot) -> app_commands.Group:
                     job: str | None = None) -> None:
         await run(interaction, "audit", user.id if user else None, job)
 
-    @mod.command(description="Show or change this server's settings")
-    @app_commands.describe(review="Hold every video for a moderator's approval",
-                           bases="Allowed consent bases, e.g. self,permission",
-                           user_per_hour="Videos one person may request per hour",
-                           chat_per_hour="Videos this channel may request per hour",
-                           modlog="Where reports and moderation actions are posted")
-    async def settings(interaction: discord.Interaction, review: bool | None = None,
-                       bases: str | None = None, user_per_hour: int | None = None,
-                       chat_per_hour: int | None = None,
-                       modlog: discord.TextChannel | None = None) -> None:
-        pairs = {"review": None if review is None else ("on" if review else "off"),
-                 "bases": bases, "user_per_hour": user_per_hour,
-                 "chat_per_hour": chat_per_hour, "modlog": modlog.id if modlog else None}
-        await run(interaction, "settings",
-                  *(f"{k}={v}" for k, v in pairs.items() if v is not None))
+    @mod.command(description="Show this channel's settings, or change one")
+    @app_commands.describe(setting="What to change (leave empty to show the settings)",
+                           value="review: on|off; bases: self,permission,"
+                                 "public_domain_historical; rate: PER_USER PER_CHAT (per hour); "
+                                 "modlog: here|off|CHANNEL_ID")
+    @app_commands.choices(setting=[app_commands.Choice(name=n, value=n)
+                                   for n in ("review", "bases", "rate", "modlog")])
+    async def settings(interaction: discord.Interaction,
+                       setting: app_commands.Choice[str] | None = None,
+                       value: str | None = None) -> None:
+        await run(interaction, "settings", setting.value if setting else None, value)
 
     @mod.command(description="Numbers: requests, videos, refusals, reports")
     async def stats(interaction: discord.Interaction) -> None:
