@@ -96,3 +96,12 @@ def test_binary_and_service_checks() -> None:
 @pytest.mark.redis
 def test_doctor_redis_reachable(redis_url: str) -> None:
     assert doctor_module.check_redis(redis_url).status == "ok"
+
+
+@pytest.mark.parametrize("command", [["db", "current"], ["doctor"]])
+def test_a_bad_setting_with_markup_in_it_is_printed_literally(
+        monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    monkeypatch.setenv("VITAPHONE_LABEL_POSITION", "[/bold]middle")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    assert "[/bold]middle" in result.output  # was a rich MarkupError

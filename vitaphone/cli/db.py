@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vitaphone.cli import app
 
@@ -27,14 +28,14 @@ def _database_url(url: str | None) -> str:
                 raise ConfigError(f"--url: {exc}.", "Pass a valid database URL.") from None
         return load_settings().database_url
     except ConfigError as exc:
-        _err.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
+        _err.print(f"[red]error:[/red] {escape(exc.message)}\n{escape(exc.hint)}")
         raise typer.Exit(2) from None
 
 
 def _fail(exc: Exception) -> typer.Exit:
     from vitaphone.config import mask_url
 
-    _err.print(f"[red]error:[/red] {mask_url(str(exc)).splitlines()[0]}")
+    _err.print(f"[red]error:[/red] {escape(mask_url(str(exc)).splitlines()[0])}")
     return typer.Exit(1)
 
 

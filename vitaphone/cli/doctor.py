@@ -305,7 +305,8 @@ def doctor() -> None:
         with console.status("Checking…"):
             results = run_checks()
     except ConfigError as exc:
-        Console(stderr=True).print(f"[red]✘ configuration:[/red] {exc.message}\n{exc.hint}")
+        Console(stderr=True).print(f"[red]✘ configuration:[/red] {escape(exc.message)}\n"
+                                   f"{escape(exc.hint)}")
         raise typer.Exit(2) from None
     table = Table(title="vitaphone doctor", show_lines=False)
     table.add_column("check")

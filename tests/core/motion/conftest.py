@@ -30,8 +30,9 @@ def _arpabet(phone: str) -> str:
 
 def flite_speech(text: str, voice: str = "rms") -> Speech:
     """Synthesise `text` with flite and return a Speech with engine phone timings."""
-    if shutil.which("flite") is None:
-        pytest.skip("flite is not installed")
+    from required_engines import require_binary
+
+    require_binary("flite", "apt-get install flite")
     try:
         from vitaphone.core.speech.flite import FliteEngine
     except ImportError:  # the speech stage's engine is not there: call flite directly

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from vitaphone.core.errors import UnknownVoice, UnsupportedLanguage
 from vitaphone.core.speech.align import time_recording
 from vitaphone.core.speech.types import PHONE_SET, SILENCE
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("festival") is None, reason="festival is optional and not installed here"
-)
-
 
 @pytest.fixture(scope="module")
 def festival():
+    from required_engines import require_binary
     from vitaphone.core.speech.festival import FestivalEngine
 
+    require_binary("festival", "optional for users, installed by .ci/run")
     return FestivalEngine()
 
 
