@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).parent))  # fake servers import as top-lev
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PORTRAIT = ASSETS / "portraits" / "einstein.jpg"
-NO_FACE = ASSETS / "speech" / "picture.png"  # an image with no face in it
 
 
 @dataclass
