@@ -82,6 +82,9 @@ class DiscordHarness:
         resolved: dict[str, dict[str, Any]] = {}
         data_options = [self._option(found, key, value, resolved)
                         for key, value in options.items() if value is not None]
+        shown = " ".join(f"{k}:{v['filename'] if isinstance(v, dict) else getattr(v, 'name', v)}"
+                         for k, v in options.items() if v is not None)
+        self.fake.events.append((f"{user.name} types", f"/{command} {shown}".strip()))
         for name in reversed(names[1:]):
             data_options = [{"type": 1, "name": name, "options": data_options}]
         data = {"id": str(self.fake.next_id()), "name": names[0], "type": 1,
@@ -100,7 +103,18 @@ class DiscordHarness:
         if button.get("disabled"):
             raise LookupError(f"button {custom_id!r} is disabled")
         data = {"custom_id": custom_id, "component_type": 2}
+        self.fake.events.append((f"{user.name} presses", f"[{button.get('label')}] on message "
+                                                         f"{message.id}"))
         return self._dispatch(user, 3, data, message=message)
+
+    async def press_label(self, user: FakeUser, message: FakeMessage, label: str
+                          ) -> FakeInteraction:
+        """Click the button whose label starts with `label`."""
+        found = [b for b in message.buttons() if b.get("label", "").startswith(label)]
+        if not found:
+            raise LookupError(f"no button {label!r} on message {message.id}: "
+                              f"{[b.get('label') for b in message.buttons()]}")
+        return await self.press(user, message, found[0]["custom_id"])
 
     def _option(self, command: app_commands.Command[Any, ..., Any], name: str, value: Any,
                 resolved: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -156,6 +170,22 @@ class DiscordHarness:
         assert interaction.original_id is not None, "the interaction has no message"
         return self.fake.messages[interaction.original_id]
 
+    def file_of(self, message: FakeMessage, index: int = 0) -> bytes:
+        """The bytes of a posted attachment, as the CDN serves them."""
+        url = message.attachments[index]["url"]
+        return self.fake.files[url.rsplit("/", 1)[-1]][0]
+
     def channel_messages(self) -> list[FakeMessage]:
         """What everyone in the channel sees: messages not deleted and not ephemeral."""
         return [m for m in self.fake.visible(self.channel_id) if not m.ephemeral]
+
+
+async def start_discord(stack: Any, fake: FakeDiscord) -> DiscordHarness:
+    """The real adapter logged in to `fake` for `stack.service` (tests/bots/conftest.py), the
+    service started: what `vitaphone bot discord` does, minus the gateway."""
+    from vitaphone.bots.discord import build_discord_bot
+
+    bot = build_discord_bot(stack.service)
+    await bot.login(fake.token)
+    await stack.service.start()
+    return DiscordHarness(fake, bot, bot.tree)

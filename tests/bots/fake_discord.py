@@ -93,6 +93,8 @@ class FakeDiscord:
         self.guilds: dict[int, dict[str, Any]] = {}
         self.members: dict[tuple[int, int], dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        # What happened, in order, as (who, what) lines: see `transcript()`.
+        self.events: list[tuple[str, str]] = []
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -279,6 +281,7 @@ class FakeDiscord:
         message = self.messages[target]
         if method == "DELETE":
             message.deleted = True
+            self._event("deletes", message)
             return 204, None
         if method == "PATCH":
             self._edit(message, payload, files)
@@ -295,6 +298,7 @@ class FakeDiscord:
             raise _Error(404, "Unknown Message", 10008)
         if method == "DELETE":
             message.deleted = True
+            self._event("deletes", message)
             return 204, None
         if method == "PATCH":
             self._edit(message, payload, files)
@@ -324,6 +328,7 @@ class FakeDiscord:
             flags=int(data.get("flags") or 0), interaction_token=token)
         message.attachments = self._store_attachments(files)
         self.messages[message.id] = message
+        self._event("posts", message)
         return message
 
     def _edit(self, message: FakeMessage, data: dict[str, Any],
@@ -337,10 +342,27 @@ class FakeDiscord:
             message.attachments = self._store_attachments(files)
         elif "attachments" in data and not data["attachments"]:
             message.attachments = []
+        if message.content != message.history[-1] or "components" in data:
+            self._event("edits", message)
         return message
 
     def _store_attachments(self, files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
         return [self.add_file(name, data, _guess_type(name)) for name, data in files]
+
+    def _event(self, verb: str, message: FakeMessage) -> None:
+        where = "privately" if message.ephemeral else f"in channel {message.channel_id}"
+        text = message.content if verb != "deletes" else ""
+        files = "".join(f" [file {a['filename']}, {a['size']} bytes]"
+                        for a in message.attachments) if verb == "posts" else ""
+        buttons = "".join(f" [{b.get('label')}]" for b in message.buttons()) if verb != \
+            "deletes" else ""
+        self.events.append((f"bot {verb} message {message.id} {where}",
+                            f"{text}{files}{buttons}"))
+
+    def transcript(self) -> str:
+        """Every user action and bot message in order, one block each (for docs and debugging)."""
+        return "\n\n".join(f"**{who}**" + (f"\n{what}" if what else "")
+                             for who, what in self.events)
 
     def message_payload(self, message: FakeMessage) -> dict[str, Any]:
         return {

@@ -1,0 +1,127 @@
+"""The Discord flow end to end through the real discord.py (interactions fed to its CommandTree
+and view store, REST calls to the fake server) and the real service, queue and pipeline:
+/animate -> private consent buttons -> queued -> progress edits of one message -> video posted
+in the channel with its caption and Report/Delete -> /verify -> report to the mod log ->
+/mod takedown deletes the message -> audit entry."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PORTRAIT
+from discord_harness import DiscordHarness, FakeUser, point_discord_at, start_discord
+from fake_discord import EPHEMERAL, FakeDiscord, FakeInteraction, FakeMessage
+from sqlalchemy import select
+
+from vitaphone.storage.models import AuditLog, ConsentRecord, Job, Provenance, Report
+
+pytestmark = pytest.mark.slow
+
+MOD_LOG = 800_000_000_000_000_099
+
+
+@pytest.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch):
+    server = FakeDiscord()
+    await server.start()
+    point_discord_at(server, monkeypatch)
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def discord_bot(bot_stack, fake: FakeDiscord):
+    harness = await start_discord(bot_stack, fake)
+    yield harness
+    await harness.client.close()
+
+
+async def animate(h: DiscordHarness, user: FakeUser, quote: str = "Imagination rules.",
+                  **options) -> FakeInteraction:
+    portrait = h.attachment("einstein.jpg", PORTRAIT.read_bytes(), "image/jpeg",
+                            width=400, height=500)
+    return await h.slash(user, "animate", portrait=portrait, quote=quote, **options)
+
+
+async def consent_through(h: DiscordHarness, user: FakeUser, interaction: FakeInteraction,
+                          who: str = "A public-domain") -> FakeMessage:
+    """Answer the private consent step; returns its message (now the progress message)."""
+    await h.answered(interaction, 15)
+    message = h.original(interaction)
+    assert message.ephemeral and "who is in the portrait?" in message.content
+    await h.press_label(user, message, who)
+    await h.fake.wait_for(lambda: message.content.startswith("You agree:"))
+    await h.press_label(user, message, "I understand")
+    await h.fake.wait_for(lambda: "Make the video?" in message.content)
+    await h.press_label(user, message, "Confirm")
+    return message
+
+
+async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_stack) -> None:
+    h = discord_bot
+    alice, mod = h.user("alice"), h.user("mod", manage_guild=True)
+    setting = await h.slash(mod, "mod settings", setting="modlog", value=str(MOD_LOG))
+    await h.answered(setting)
+    await fake.wait_for(lambda: f"Mod log: {MOD_LOG}" in h.original(setting).content)
+
+    started = time.monotonic()
+    request = await animate(h, alice, emotion="happy", intensity=60)
+    await h.answered(request, 3.0)  # Discord's hard limit
+    first_reply_s = time.monotonic() - started
+    print(f"first reply after {first_reply_s:.2f} s")
+    progress = await consent_through(h, alice, request)
+    await fake.wait_for(lambda: "(job " in progress.content)
+    async with bot_stack.studio.sessions() as session:
+        job = (await session.execute(select(Job))).scalar_one()
+        consent = await session.get(ConsentRecord, job.consent_id)
+        assert consent.basis.value == "public_domain_historical"
+        assert consent.created_at <= job.created_at
+
+    video = await fake.wait_for(lambda: next(
+        (m for m in h.channel_messages() if m.attachments), None), 180)
+    assert not video.ephemeral and "AI-generated" in video.content and "Alice" in video.content
+    data = h.file_of(video)
+    assert data[4:8] == b"ftyp" and len(data) <= h.filesize_limit
+    assert [b["label"] for b in video.buttons()] == ["Report", "Delete"]
+    # Posted through the /animate interaction's webhook while its token lives.
+    assert fake.calls_to("POST", f"/webhooks/") and not fake.calls_to(
+        "POST", f"/channels/{h.channel_id}/messages")
+    await fake.wait_for(lambda: progress.content.startswith("Done"))
+    assert len(progress.history) >= 5 and progress.ephemeral  # one message, edited in place
+    assert any("Making your video" in text for text in progress.history)
+
+    # /verify with the posted file attached.
+    check = await h.slash(alice, "verify",
+                          video=h.attachment("clip.mp4", data, "video/mp4"))
+    await fake.wait_for(lambda: job.id in h.original(check).content, 60)
+    verdict = h.original(check)
+    print(verdict.content)
+
+    # Report button on the public video: a private thank-you, a line in the mod log.
+    report = await h.press_label(h.user("bob"), video, "Report")
+    await fake.wait_for(lambda: "moderators" in h.original(report).content)
+    assert h.original(report).flags & EPHEMERAL
+    logged = await fake.wait_for(lambda: fake.visible(MOD_LOG))
+    assert job.id in logged[0].content
+
+    # Someone else may not delete it; a moderator takes it down.
+    denied = await h.press_label(h.user("carol"), video, "Delete")
+    await fake.wait_for(lambda: h.original(denied).content)
+    assert not video.deleted
+    takedown = await h.slash(mod, "mod takedown", target=job.id, reason="hoax")
+    await fake.wait_for(lambda: "Took down" in h.original(takedown).content, 15)
+    assert video.deleted
+    notice = await fake.wait_for(lambda: next(
+        (m for m in fake.visible() if "took down your video" in m.content), None), 15)
+    assert "hoax" in notice.content
+    async with bot_stack.studio.sessions() as session:
+        record = (await session.execute(select(Provenance))).scalar_one()
+        assert record.taken_down and record.takedown_reason == "hoax"
+        actions = [a.action for a in (await session.execute(select(AuditLog))).scalars()]
+        assert "take_down" in actions
+        assert (await session.execute(select(Report))).scalar_one().job_id == job.id
+    if transcript := os.environ.get("VITAPHONE_TEST_DISCORD_TRANSCRIPT"):
+        Path(transcript).write_text(fake.transcript() + "\n\n**verdict**\n" + verdict.content)
