@@ -94,7 +94,7 @@ async def test_render_records_consent_job_and_provenance_and_verifies(
         await studio.aclose()
 
 
-async def test_bad_portrait_fails_the_job_with_the_user_message_and_keeps_records(
+async def test_bad_portrait_fails_the_job_with_the_user_message_and_keeps_no_input(
         database_url: str, tmp_path: Path) -> None:
     studio = _studio(database_url, tmp_path / "data")
     inputs = AnimateInputs(portrait=_gradient_png(), portrait_name="sky.png", text="Hello.")
@@ -111,7 +111,14 @@ async def test_bad_portrait_fails_the_job_with_the_user_message_and_keeps_record
             assert job.state is JobState.FAILED and job.error_code == "no_face"
             assert "sky.png" in job.error_message
             assert await session.get(ConsentRecord, submitted.consent_id) is not None
-            assert studio.blobs.exists(job.portrait_sha256)  # the input is kept for review
+        # The records stay (they say what happened); the rejected input does not: the next
+        # gc deletes a failed job's inputs whatever the retention period.
+        from vitaphone.storage.retention import collect_garbage
+
+        retention = studio.settings.retention
+        await collect_garbage(studio.sessions, studio.blobs, input_days=retention.input_days,
+                              output_days=retention.output_days)
+        assert not studio.blobs.exists(job.portrait_sha256)
     finally:
         await studio.aclose()
 

@@ -97,6 +97,22 @@ class QueueSettings(BaseModel):
     job_timeout_s: PositiveInt = 3600
 
 
+class Retention(BaseModel):
+    """How long `vitaphone gc` keeps blobs (`VITAPHONE_RETENTION__INPUT_DAYS=3`, ...).
+
+    Inputs (portraits, voice samples, recordings) of done jobs go `input_days` after the job
+    finished; those of failed, cancelled or rejected jobs at the next gc. An output video stays
+    while a posted message references it, else `output_days` after it was made; a taken-down
+    video and everything of a forgotten user goes at the next gc. Hashes stay in SQL, so a
+    copy someone kept still verifies.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_days: PositiveFloat = 7.0
+    output_days: PositiveFloat = 30.0
+
+
 LabelPosition = Literal["top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right"]
 
 
@@ -136,6 +152,7 @@ class Settings(BaseSettings):
     # Bot owners, admins everywhere: "telegram:123,discord:456".
     admins: str = ""
     limits: Limits = Field(default_factory=Limits)
+    retention: Retention = Field(default_factory=Retention)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     label_text: str = Field("AI-generated · synthetic", min_length=1, max_length=80)

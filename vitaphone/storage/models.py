@@ -151,6 +151,8 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Retention (`vitaphone gc`): when the input blobs of this finished job were deleted.
+    inputs_deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Who runs it now (`kind:host:pid:tag`, see storage.leases) and when it last said so; a
     # stale heartbeat sends the job back to the queue. Heartbeats do not bump `version`.
     worker_id: Mapped[str | None] = mapped_column(String(100))
@@ -219,6 +221,9 @@ class Provenance(Base):
     takedown_reason: Mapped[str | None] = mapped_column(Text)
     taken_down_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Retention (`vitaphone gc`): when the output blob was deleted (the hashes stay: a copy
+    # someone kept still verifies).
+    output_deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AuditLog(Base):
