@@ -61,6 +61,7 @@ from vitaphone.cli import animate as _animate  # noqa: E402,F401
 from vitaphone.cli import bot as _bot  # noqa: E402,F401
 from vitaphone.cli import db as _db  # noqa: E402,F401
 from vitaphone.cli import doctor as _doctor  # noqa: E402,F401
+from vitaphone.cli import gc as _gc  # noqa: E402,F401
 from vitaphone.cli import mod as _mod  # noqa: E402,F401
 from vitaphone.cli import speak as _speak  # noqa: E402,F401
 from vitaphone.cli import verify as _verify  # noqa: E402,F401
