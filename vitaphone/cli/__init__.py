@@ -62,9 +62,11 @@ from vitaphone.cli import bot as _bot  # noqa: E402,F401
 from vitaphone.cli import db as _db  # noqa: E402,F401
 from vitaphone.cli import doctor as _doctor  # noqa: E402,F401
 from vitaphone.cli import gc as _gc  # noqa: E402,F401
+from vitaphone.cli import jobs as _jobs  # noqa: E402,F401
 from vitaphone.cli import mod as _mod  # noqa: E402,F401
 from vitaphone.cli import speak as _speak  # noqa: E402,F401
 from vitaphone.cli import verify as _verify  # noqa: E402,F401
+from vitaphone.cli import worker as _worker  # noqa: E402,F401
 
 
 def main() -> None:

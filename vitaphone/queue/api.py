@@ -44,6 +44,7 @@ class JobStatus:
     error_code: str | None = None
     error_message: str | None = None
     output_sha256: str | None = None
+    worker_id: str | None = None  # who runs it now (`kind:host:pid:tag`), while `running`
 
     @property
     def is_final(self) -> bool:
