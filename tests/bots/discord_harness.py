@@ -70,7 +70,7 @@ class DiscordHarness:
         return self.fake.add_file(filename, data, content_type, **extra)
 
     # --- events ------------------------------------------------------------------------------
-    async def slash(self, user: FakeUser, command: str, **options: Any) -> FakeInteraction:
+    async def slash(self, user: FakeUser, command: str, /, **options: Any) -> FakeInteraction:
         """Invoke `/command [sub] option:value …`; returns once discord.py has dispatched it
         (the handler runs as a task: wait on `fake` for its effects)."""
         names = command.split()
