@@ -59,8 +59,9 @@ def help_text(platform: str) -> str:
         "AI-generated, watermarked and signed, and you must have the right to use the face.",
         "",
         how,
-        f"Options after the quote: emotion (e.g. happy), intensity (0-100), voice. Without a "
-        f"voice sample you hear the base voice \"{default}\"; /voices lists the others.",
+        "Options go in brackets after the quote, e.g. \"Hello there! [happy 60; voice: man, "
+        f"Scottish]\". Without a voice sample you hear the base voice \"{default}\"; /voices "
+        "lists the others, /emotions the emotions.",
         "",
         "/status – your videos in progress",
         "/cancel JOB – stop one (or /cancel for your latest)",
@@ -85,8 +86,8 @@ def voices_text() -> str:
 
 # --- consent step ---------------------------------------------------------------------------
 def ask_portrait(quote: str | None) -> str:
-    about = f"“{short(quote)}”" if quote else "your recording"
-    return (f"Got it: a video of this face saying {about}.\n"
+    about = f"saying “{short(quote)}”" if quote else "speaking your recording"
+    return (f"Got it: a video of this face {about}\n\n"
             "Before I make it: who is in the portrait?")
 
 
@@ -148,8 +149,8 @@ def rejected(job_id: str, reason: str | None) -> str:
 
 def caption(requester: str | None, quote: str | None, label_text: str) -> str:
     who = f" for {requester}" if requester else ""
-    return (f"{label_text}: a synthetic video made by Vitaphone{who}. The person shown did not "
-            f"say this. Check it with /verify.")
+    return (f"{label_text} video made with Vitaphone{who}. The person shown never said this. "
+            "Check any copy with /verify.")
 
 
 def taken_down_notice(job_id: str, reason: str) -> str:
