@@ -85,7 +85,7 @@ async def test_expired_token_falls_back_to_the_channel(setup, fake: FakeDiscord,
     public = harness.channel_messages()
     assert [m.content for m in public] == [f"<@{ref.extra['user_id']}> Rendering: 50 %"]
     await messenger.edit_text(moved, Reply("Rendering: 90 %"))
-    assert public[0].content == "Rendering: 90 %"
+    assert public[0].content == f"<@{ref.extra['user_id']}> Rendering: 90 %"
 
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\x00" * 100)

@@ -121,10 +121,11 @@ class DiscordMessenger:
         if message.extra.get("ephemeral"):
             # Only the token could edit it; say it anew where the user will see it.
             return await self._channel_send(message.chat_id, reply.text, view, mention=message)
+        text = _mentioning(message.extra.get("mention"), reply.text)
         try:
             channel = self.client.get_partial_messageable(int(message.chat_id))
             await channel.get_partial_message(int(message.message_id)).edit(
-                content=reply.text, view=view)
+                content=text, view=view, allowed_mentions=_MENTION_USERS)
         except discord.HTTPException as error:
             raise _platform_error(error) from error
         return message
@@ -228,18 +229,23 @@ class DiscordMessenger:
 
     async def _channel_send(self, chat_id: str, text: str, view: discord.ui.View | None, *,
                             mention: MessageRef | None) -> MessageRef:
-        user_id = (mention.extra.get("user_id") if mention is not None else None)
-        if user_id:
-            text = f"<@{user_id}> {text}"
+        """Post in the channel, naming the user `mention` was for (a private answer's stand-in);
+        the ref remembers whom, so later edits name them too."""
+        user_id = mention.extra.get("user_id") if mention is not None else None
         try:
             channel = self.client.get_partial_messageable(int(chat_id))
-            sent = await channel.send(text, allowed_mentions=_MENTION_USERS, **_view_kwargs(view))
+            sent = await channel.send(_mentioning(user_id, text), allowed_mentions=_MENTION_USERS,
+                                      **_view_kwargs(view))
         except discord.HTTPException as error:
             raise _platform_error(error) from error
-        return MessageRef("discord", chat_id, str(sent.id))
+        return MessageRef("discord", chat_id, str(sent.id), {"mention": user_id} if user_id else {})
 
 
 _MENTION_USERS = discord.AllowedMentions(everyone=False, roles=False, users=True)
+
+
+def _mentioning(user_id: str | None, text: str) -> str:
+    return f"<@{user_id}> {text}" if user_id else text
 
 
 def _view_kwargs(view: discord.ui.View | None) -> dict[str, Any]:
