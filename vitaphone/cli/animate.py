@@ -53,6 +53,8 @@ def animate(
     consent: str | None = typer.Option(None, "--consent", help="self | permission | public_domain_historical (required)."),
     demo: bool = typer.Option(False, "--demo", help="Animate the bundled Einstein portrait speaking his quote."),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+    queue: bool = typer.Option(False, "--queue", help="Submit to the configured queue (Redis "
+                               "workers, or the in-process pool) and wait, showing progress."),
 ) -> None:
     """Make a labelled, watermarked, C2PA-signed video of a face speaking."""
     from vitaphone.config import load_settings
@@ -85,10 +87,10 @@ def animate(
         print_user_error(exc)
         raise typer.Exit(2) from None
     _console.print(f"[dim]Consent ({basis.value}): {statement_for(basis)}[/dim]")
-    _run(inputs, options, basis, out)
+    _run(inputs, options, basis, out, queue)
 
 
-def _run(inputs, options, basis, out: Path) -> None:
+def _run(inputs, options, basis, out: Path, use_queue: bool = False) -> None:
     import asyncio
 
     from vitaphone.config import load_settings
@@ -100,7 +102,12 @@ def _run(inputs, options, basis, out: Path) -> None:
         print_user_error(exc)
         raise typer.Exit(2) from None
     try:
-        rendered = asyncio.run(_submit_and_render(settings, inputs, options, basis, out))
+        rendered = asyncio.run(_submit_and_render(settings, inputs, options, basis, out,
+                                                  use_queue))
+    except KeyboardInterrupt:
+        _err.print("[yellow]Interrupted:[/yellow] the job is cancelled and its partial files "
+                   "are removed.")
+        raise typer.Exit(130) from None
     except UserFacingError as exc:
         print_user_error(exc)
         raise typer.Exit(2) from None
@@ -122,7 +129,8 @@ def _run(inputs, options, basis, out: Path) -> None:
                    f"[bold]vitaphone verify {escape(str(out))}[/bold]", highlight=False)
 
 
-async def _submit_and_render(settings, inputs, options, basis, out: Path):
+async def _submit_and_render(settings, inputs, options, basis, out: Path,
+                             use_queue: bool = False):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from vitaphone.core.pipeline import STAGES
@@ -136,7 +144,12 @@ async def _submit_and_render(settings, inputs, options, basis, out: Path):
     try:
         requester = Requester(platform="cli", user_id=getpass.getuser(),
                               display_name=getpass.getuser())
+        await _clean_after_crashes(studio, out.parent)
         submitted = await studio.submit(inputs, options, basis, requester)
+        if use_queue:
+            from vitaphone.cli.queue_progress import submit_and_wait
+
+            return await submit_and_wait(settings, studio, submitted.job_id, out, _err)
         with Progress(TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
                       console=_err, transient=False) as bar:
             tasks = {s: bar.add_task(_STAGE_LABELS[s], total=1.0, start=False) for s in STAGES}
@@ -150,6 +163,16 @@ async def _submit_and_render(settings, inputs, options, basis, out: Path):
             return await studio.run(submitted.job_id, out, progress)
     finally:
         await studio.aclose()
+
+
+async def _clean_after_crashes(studio, folder: Path) -> None:
+    """A render killed mid-way (a crash, `kill -9`) left a `.vitaphone-*` folder and a job
+    `running`: remove the folder and cancel the job."""
+    from vitaphone.queue.sweeper import sweep
+    from vitaphone.workspace import clean_stale_work_dirs
+
+    if clean_stale_work_dirs(folder):
+        await sweep(studio.sessions, studio.settings.queue)
 
 
 def _checked(limits, portrait_bytes: bytes, portrait_name: str, text: str | None,

@@ -91,7 +91,8 @@ def list_jobs(
 
     rows = _run(work)
     table = Table(show_lines=False, box=None)
-    for column in ("job", "state", "stage", "progress", "tries", "user", "created", "error"):
+    table.add_column("job", no_wrap=True, min_width=32)
+    for column in ("state", "stage", "progress", "tries", "user", "created", "error"):
         table.add_column(column, overflow="fold")
     for job, owner in rows:
         table.add_row(job.id, job.state.value, job.stage or "", f"{job.progress:.0%}",
