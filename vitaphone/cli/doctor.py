@@ -25,24 +25,17 @@ if TYPE_CHECKING:
 
 Status = Literal["ok", "warn", "missing"]
 
-# Python packages by pyproject extra: (import name, distribution name).
-_PACKAGES: dict[str, list[tuple[str, str]]] = {
-    "core": [
-        ("numpy", "numpy"), ("pydantic_settings", "pydantic-settings"), ("typer", "typer"),
-        ("rich", "rich"), ("sqlalchemy", "sqlalchemy"), ("alembic", "alembic"),
-        ("aiosqlite", "aiosqlite"), ("platformdirs", "platformdirs"),
-    ],
-    "media": [
-        ("torch", "torch"), ("scipy", "scipy"), ("librosa", "librosa"),
-        ("soundfile", "soundfile"), ("cv2", "opencv-python-headless"), ("av", "av"),
-        ("pocketsphinx", "pocketsphinx"), ("pyworld", "pyworld"), ("webrtcvad", "webrtcvad-wheels"),
-        ("ai_edge_litert", "ai-edge-litert"), ("c2pa", "c2pa-python"),
-        ("cryptography", "cryptography"), ("PIL", "pillow"),
-    ],
-    "server": [("asyncpg", "asyncpg"), ("arq", "arq"), ("redis", "redis"),
-               ("obstore", "obstore")],
-    "bots": [("discord", "discord.py"), ("telegram", "python-telegram-bot")],
-}
+def _packages() -> dict[str, list[tuple[str, str]]]:
+    """{extra: [(import name, distribution)]}: every third-party module the code imports,
+    under the pyproject extra that declares it (`vitaphone.dependencies`), plus the packages
+    used without an import statement (database drivers, pkg_resources for pyworld)."""
+    from vitaphone.dependencies import USED_WITHOUT_IMPORT, declared_extras, modules_by_extra
+
+    groups = modules_by_extra()
+    declared = declared_extras()
+    for module, (dist, _why) in USED_WITHOUT_IMPORT.items():
+        groups.setdefault(declared.get(dist, "undeclared"), []).append((module, dist))
+    return groups
 
 
 @dataclass(frozen=True)
@@ -86,14 +79,25 @@ def _import_problem(module: str) -> str | None:
 
 
 def check_packages(extra: str, required: bool, why: str = "") -> Check:
-    """Import every package of one pyproject extra (a few seconds for torch and librosa)."""
+    """Import every package the code needs from one pyproject extra (a few seconds for torch)."""
     name = f"Python packages ({extra})"
-    problems = {dist: p for mod, dist in _PACKAGES[extra] if (p := _import_problem(mod))}
+    packages = _packages().get(extra, [])
+    problems = {dist: p for mod, dist in packages if (p := _import_problem(mod))}
     if not problems:
-        return Check(name, "ok", f"{len(_PACKAGES[extra])} import fine")
+        return Check(name, "ok", f"{len(packages)} import fine")
     status: Status = "missing" if required else "warn"
     detail = "; ".join(f"{dist}: {p}" for dist, p in problems.items()) + (f" ({why})" if why else "")
     return Check(name, status, detail, _pip(extra))
+
+
+def check_undeclared() -> Check:
+    """Modules the code imports that no pyproject extra declares: a wheel would lack them."""
+    undeclared = _packages().get("undeclared", [])
+    if not undeclared:
+        return Check("Declared dependencies", "ok", "every module the code imports is declared")
+    names = ", ".join(sorted(module for module, _ in undeclared))
+    return Check("Declared dependencies", "warn", f"imported but declared in no extra: {names}",
+                 "add them to pyproject.toml (or reinstall: the install's metadata is stale)")
 
 
 def check_codecs() -> Check:
@@ -267,6 +271,7 @@ def run_checks() -> list[Check]:
     settings = load_settings()
     uses_pg = settings.database_url.startswith("postgresql")
     checks: list[Callable[[], Check]] = [
+        check_undeclared,
         lambda: check_packages("core", True),
         lambda: check_packages("media", True, "needed to render"),
         lambda: check_packages("server", uses_pg or settings.redis_url is not None,
