@@ -95,6 +95,7 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         # What happened, in order, as (who, what) lines: see `transcript()`.
         self.events: list[tuple[str, str]] = []
+        self.cdn_delay_s = 0.0  # a slow CDN, to make the bot defer its first answer
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -190,6 +191,8 @@ class FakeDiscord:
     async def _cdn(self, request: web.Request) -> web.StreamResponse:
         self.calls.append(Call(request.method, "/cdn/" + request.match_info["name"],
                                dict(request.query), None))
+        if self.cdn_delay_s:
+            await asyncio.sleep(self.cdn_delay_s)
         found = self.files.get(request.match_info["name"])
         if found is None:
             return web.Response(status=404, text="not found")

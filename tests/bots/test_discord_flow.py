@@ -51,7 +51,8 @@ async def consent_through(h: DiscordHarness, user: FakeUser, interaction: FakeIn
     """Answer the private consent step; returns its message (now the progress message)."""
     await h.answered(interaction, 15)
     message = h.original(interaction)
-    assert message.ephemeral and "who is in the portrait?" in message.content
+    await h.fake.wait_for(lambda: "who is in the portrait?" in message.content)
+    assert message.ephemeral
     await h.press_label(user, message, who)
     await h.fake.wait_for(lambda: message.content.startswith("You agree:"))
     await h.press_label(user, message, "I understand")
@@ -67,6 +68,7 @@ async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_sta
     await h.answered(setting)
     await fake.wait_for(lambda: f"Mod log: {MOD_LOG}" in h.original(setting).content)
 
+    h.filesize_limit = 8 * 1024 * 1024  # this channel's upload limit: the render's budget
     started = time.monotonic()
     request = await animate(h, alice, emotion="happy", intensity=60)
     await h.answered(request, 3.0)  # Discord's hard limit
@@ -79,6 +81,7 @@ async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_sta
         consent = await session.get(ConsentRecord, job.consent_id)
         assert consent.basis.value == "public_domain_historical"
         assert consent.created_at <= job.created_at
+        assert job.params["size_budget_bytes"] == int(h.filesize_limit * 0.95)
 
     video = await fake.wait_for(lambda: next(
         (m for m in h.channel_messages() if m.attachments), None), 180)
@@ -116,7 +119,7 @@ async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_sta
     assert video.deleted
     notice = await fake.wait_for(lambda: next(
         (m for m in fake.visible() if "took down your video" in m.content), None), 15)
-    assert "hoax" in notice.content
+    assert "hoax" in notice.content and notice.content.startswith(f"<@{alice.id}>")
     async with bot_stack.studio.sessions() as session:
         record = (await session.execute(select(Provenance))).scalar_one()
         assert record.taken_down and record.takedown_reason == "hoax"
@@ -125,3 +128,40 @@ async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_sta
         assert (await session.execute(select(Report))).scalar_one().job_id == job.id
     if transcript := os.environ.get("VITAPHONE_TEST_DISCORD_TRANSCRIPT"):
         Path(transcript).write_text(fake.transcript() + "\n\n**verdict**\n" + verdict.content)
+
+
+async def test_requester_deletes_then_forgets(discord_bot: DiscordHarness,
+                                              fake: FakeDiscord, bot_stack) -> None:
+    h = discord_bot
+    dave = h.user("dave")
+    fake.cdn_delay_s = 2.5  # a slow download: the bot defers, then shows the consent step
+    request = await animate(h, dave, quote="Hello.")
+    assert await h.answered(request, 3.0) == 5
+    fake.cdn_delay_s = 0.0
+    await consent_through(h, dave, request)
+    video = await fake.wait_for(lambda: next(
+        (m for m in h.channel_messages() if m.attachments), None), 180)
+    status = await h.slash(dave, "status")
+    await fake.wait_for(lambda: h.original(status).content)
+
+    delete = await h.press_label(dave, video, "Delete")
+    await fake.wait_for(lambda: video.deleted, 15)
+    await fake.wait_for(lambda: h.original(delete).content or h.original(delete).deleted)
+
+    forget = await h.slash(dave, "forgetme")
+    await h.answered(forget)
+    ask = h.original(forget)
+    assert ask.ephemeral and "Go ahead?" in ask.content
+    await h.press_label(dave, ask, "Yes, forget me")
+    await fake.wait_for(lambda: "forgot you" in ask.content, 15)
+    async with bot_stack.studio.sessions() as session:
+        job = (await session.execute(select(Job))).scalar_one()
+        record = (await session.execute(select(Provenance))).scalar_one()
+        assert record.taken_down and job.id
+    for name in ("help", "emotions", "voices"):
+        answer = await h.slash(dave, name)
+        await fake.wait_for(lambda: h.original(answer).content)
+    assert "neutral, happy" in h.original(answer).content or "Base voices" in \
+        h.original(answer).content
+    if transcript := os.environ.get("VITAPHONE_TEST_DISCORD_TRANSCRIPT"):
+        Path(transcript + ".delete.md").write_text(fake.transcript())

@@ -37,6 +37,7 @@ from discord import app_commands
 from vitaphone.bots.contract import (
     AnimateRequest,
     Attachment,
+    AttachmentKind,
     ChatRef,
     Context,
     MessageRef,
@@ -193,10 +194,11 @@ def to_attachment(att: discord.Attachment) -> Attachment:
     mime = (att.content_type or mimetypes.guess_type(att.filename)[0] or "").split(";")[0]
     mime = mime.strip().lower() or None
     major = (mime or "").split("/")[0]
-    kind = {"image": "image", "audio": "audio", "video": "video"}.get(major, "document")
+    kind: AttachmentKind = {"image": "image", "audio": "audio", "video": "video"}.get(
+        major, "document")  # type: ignore[assignment]
     if att.is_voice_message():
         kind = "voice"
-    return Attachment("discord", att.url, kind, file_name=att.filename, mime_type=mime,  # type: ignore[arg-type]
+    return Attachment("discord", att.url, kind, file_name=att.filename, mime_type=mime,
                       size_bytes=att.size, duration_s=att.duration, width=att.width,
                       height=att.height)
 

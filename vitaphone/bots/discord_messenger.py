@@ -96,9 +96,12 @@ class DiscordMessenger:
         view = build_view(reply.buttons)
         webhook = self._webhook(reply_to)
         if webhook is not None and reply_to is not None:
+            # A public answer names whom it answers, as a Telegram reply would show.
+            text = reply.text if reply.private else _mentioning(reply_to.extra.get("user_id"),
+                                                                reply.text)
             try:
-                sent = await webhook.send(reply.text, ephemeral=reply.private, wait=True,
-                                          **_view_kwargs(view))
+                sent = await webhook.send(text, ephemeral=reply.private, wait=True,
+                                          allowed_mentions=_MENTION_USERS, **_view_kwargs(view))
                 return MessageRef("discord", chat.chat_id, str(sent.id), {
                     **reply_to.extra, "webhook_message": str(sent.id),
                     "ephemeral": reply.private})

@@ -21,10 +21,10 @@ _STYLES = {"primary": discord.ButtonStyle.primary, "secondary": discord.ButtonSt
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                    template=r"vp:(?P<action>.+)"):
     def __init__(self, button: Button, *, row: int | None = None) -> None:
-        super().__init__(discord.ui.Button(label=button.label[:80], custom_id=f"vp:{button.action}"[:100],
-                                           style=_STYLES.get(button.style,
-                                                             discord.ButtonStyle.secondary),
-                                           row=row))
+        # Discord limits: label 80 characters, custom_id 100.
+        style = _STYLES.get(button.style, discord.ButtonStyle.secondary)
+        super().__init__(discord.ui.Button(label=button.label[:80], style=style, row=row,
+                                           custom_id=f"vp:{button.action}"[:100]))
         self.action = button.action
 
     @classmethod
