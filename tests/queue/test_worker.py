@@ -3,6 +3,7 @@ redelivery, bad input, cancellation, SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from queue_helpers import (  # noqa: F401 - fixtures
     submit,
     wait_for,
 )
+from vitaphone.cli.doctor import check_queue
 from vitaphone.queue.arq_queue import ArqQueue
 from vitaphone.storage import records
 from vitaphone.storage.models import Job, Provenance
@@ -83,6 +85,8 @@ async def test_worker_renders_fails_bad_input_once_and_cancels_mid_render(
             await queue.enqueue(job_id)
             await queue.enqueue(job_id)  # a second delivery of the same id is a no-op
         seen = [s async for s in queue.watch(good, interval_s=0.1)]
+        doctor = await asyncio.to_thread(check_queue, settings)
+        assert doctor.status == "ok" and "1 live worker(s): arq@" in doctor.detail
         assert seen[-1].state is JobState.DONE and seen[-1].progress == 1.0
         result = await queue.result(good)
         assert pg_studio.blobs.exists(result.output_sha256) and result.duration_s > 0

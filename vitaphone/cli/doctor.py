@@ -240,6 +240,39 @@ def check_blob_store(settings: Settings) -> Check:
     return Check("blob store", "ok", f"{where}: reachable and writable")
 
 
+def check_queue(settings) -> Check:
+    """Workers that beat in the last 15 s (from SQL), and the jobs waiting for them."""
+    import asyncio
+
+    from vitaphone.storage import leases
+    from vitaphone.storage.engine import create_engine, make_sessionmaker
+
+    async def read():
+        engine = create_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return (await leases.live_workers(session, within_s=15),
+                        await leases.queue_length(session))
+        finally:
+            await engine.dispose()
+
+    backend = "Redis (arq)" if settings.redis_url else "in-process"
+    try:
+        workers, waiting = asyncio.run(read())
+    except Exception as exc:
+        return Check("queue and workers", "warn", f"cannot read the jobs table: "
+                     f"{type(exc).__name__}", "vitaphone db upgrade")
+    busy = sum(w.running_jobs for w in workers)
+    names = ", ".join(f"{w.kind}@{w.host} ({w.device}, {w.running_jobs}/{w.concurrency})"
+                      for w in workers[:6]) + (" …" if len(workers) > 6 else "")
+    detail = (f"{backend} queue: {waiting} job(s) waiting, {busy} running; "
+              f"{len(workers)} live worker(s)" + (f": {names}" if names else ""))
+    if settings.redis_url and not workers:
+        return Check("queue and workers", "warn", detail,
+                     "start one: vitaphone worker --device cuda  (see docs/operations.md)")
+    return Check("queue and workers", "ok", detail)
+
+
 def check_cuda(device: str) -> Check:
     required = device == "cuda"
     if not _has("torch"):
@@ -286,6 +319,7 @@ def run_checks() -> list[Check]:
         check_face_models,
         lambda: check_database(settings.database_url),
         lambda: check_redis(settings.redis_url),
+        lambda: check_queue(settings),
         lambda: check_blob_store(settings),
         lambda: check_cuda(settings.device),
         lambda: check_c2pa_signing(settings.c2pa_cert_path, settings.data_dir),
