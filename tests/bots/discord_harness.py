@@ -93,6 +93,15 @@ class DiscordHarness:
             data["resolved"] = resolved
         return self._dispatch(user, 2, data)
 
+    async def autocomplete(self, user: FakeUser, command: str, option: str, typed: str
+                           ) -> FakeInteraction:
+        """The user is typing `typed` into `option` of a top-level command (type 4)."""
+        found: Any = self.tree.get_command(command)
+        kind = found._params[option].type.value
+        data = {"id": str(self.fake.next_id()), "name": command, "type": 1, "options": [
+            {"type": kind, "name": option, "value": typed, "focused": True}]}
+        return self._dispatch(user, 4, data)
+
     async def press(self, user: FakeUser, message: FakeMessage, custom_id: str
                     ) -> FakeInteraction:
         """Click the button `custom_id` on `message` (it must be there and enabled)."""

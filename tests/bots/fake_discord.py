@@ -79,6 +79,7 @@ class FakeInteraction:
     response_type: int | None = None
     original_id: int | None = None
     expired: bool = False
+    data: dict[str, Any] | None = None  # the callback's data (e.g. autocomplete choices)
 
 
 class FakeDiscord:
@@ -250,6 +251,7 @@ class FakeDiscord:
             raise _Error(400, "Interaction has already been acknowledged.", 40060)
         kind, data = payload["type"], payload.get("data") or {}
         record.response_type = kind
+        record.data = data
         message: FakeMessage | None = None
         if kind in (4, 5):  # a new message (5: "thinking…" until edited)
             message = self._new_message(record.channel_id, data, files, token=token)

@@ -70,3 +70,17 @@ async def test_good_token_logs_in_and_syncs_commands(fake: FakeDiscord, tmp_path
             "stats"}
     finally:
         await bot.close()
+
+
+async def test_language_autocomplete(fake: FakeDiscord, tmp_path: Path) -> None:
+    from discord_harness import DiscordHarness
+
+    service = _service(tmp_path, "good-token")
+    bot = await login_discord(service.settings, service, sync_commands=False)
+    try:
+        h = DiscordHarness(fake, bot, bot.tree)
+        typing = await h.autocomplete(h.user("ann"), "animate", "language", "ge")
+        assert await h.answered(typing) == 8
+        assert typing.data == {"choices": [{"name": "German (de)", "value": "de"}]}
+    finally:
+        await bot.close()

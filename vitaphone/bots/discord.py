@@ -120,6 +120,12 @@ class VitaphoneDiscordBot(discord.Client):
 
     async def on_action(self, interaction: discord.Interaction, action: str) -> None:
         """A persistent button (`vp:<action>`) was pressed."""
+        try:
+            await self._on_action(interaction, action)
+        except Exception as error:  # noqa: BLE001 - the user gets a reference, we the traceback
+            await self._tell_failure(interaction, error)
+
+    async def _on_action(self, interaction: discord.Interaction, action: str) -> None:
         source = interaction.message
         private = bool(source is not None and source.flags.ephemeral)
         if private:
@@ -158,15 +164,18 @@ class VitaphoneDiscordBot(discord.Client):
 
     async def _on_tree_error(self, interaction: discord.Interaction,
                              error: app_commands.AppCommandError) -> None:
-        if isinstance(error, (app_commands.MissingPermissions, app_commands.NoPrivateMessage)):
-            text = "Only server moderators (Manage Server) can use /mod, and only in a server."
-        else:
-            ref = secrets.token_hex(4)
-            log.error("Discord command failed (ref %s)", ref, exc_info=error)
-            text = f"Something went wrong (ref {ref}). Please try again later."
+        original = getattr(error, "original", error)
+        await self._tell_failure(interaction, original)
+
+    async def _tell_failure(self, interaction: discord.Interaction,
+                            error: BaseException) -> None:
+        """Not the user's fault: a reference for them, the traceback in the log."""
+        ref = secrets.token_hex(4)
+        log.error("Discord interaction failed (ref %s)", ref, exc_info=error)
+        text = f"Something went wrong (ref {ref}). Please try again later."
         try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
+            if interaction.response.is_done():  # replace "thinking…" or the step that failed
+                await interaction.edit_original_response(content=text, view=None)
             else:
                 await interaction.response.send_message(text, ephemeral=True)
         except discord.HTTPException:
