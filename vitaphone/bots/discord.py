@@ -18,8 +18,8 @@ Note for the service (bots engineer):
   passes the reason as `args` and the linked message as `replied_to`.
 
 Start-up: `login_discord(settings, service)` checks the token and logs in (one-line
-`ConfigError` when it is missing or rejected); `run_discord(settings, service)` also starts the
-service and stays on the gateway until stopped. Intents: only `guilds` (no privileged intent).
+`ConfigError` when it is missing or rejected); `bots.runtime.serve` then starts the service and
+keeps `bot.connect()` on the gateway. Intents: only `guilds` (no privileged intent).
 """
 
 from __future__ import annotations
@@ -76,6 +76,10 @@ class VitaphoneDiscordBot(discord.Client):
     """A discord.py client holding the command tree, the messenger and the service."""
 
     def __init__(self, service: BotService, *, sync_commands: bool = True) -> None:
+        # The bot never joins voice channels: no start-up warning about voice libraries
+        # (an operator would read "voice will NOT be supported" as our voice cloning).
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(intents=discord.Intents(guilds=True))
         self.service = service
         self.sync_commands = sync_commands
@@ -376,14 +380,3 @@ async def login_discord(settings: Settings, service: BotService, *,
         raise ConfigError(f"Could not reach Discord to log in ({type(error).__name__}).",
                           "Check the network and try again.") from None
     return bot
-
-
-async def run_discord(settings: Settings, service: BotService) -> None:
-    """`vitaphone bot discord`: log in, start the service, serve until stopped."""
-    bot = await login_discord(settings, service)
-    try:
-        await service.start()
-        await bot.connect(reconnect=True)
-    finally:
-        await service.aclose()
-        await bot.close()
