@@ -2,7 +2,7 @@
 what to do, comes before the queue, and leaves no job behind. Cancel;
 a bad portrait (too large by its claim or by its bytes, not an image, no face); text too long;
 an unsupported language; a bad voice sample; a non-moderator's /mod; a banned user; the hourly
-quota; a review-required channel holding the job for a moderator, who rejects it."""
+quota; a review-required channel holding the job for a moderator, who rejects it; /cancel."""
 
 from __future__ import annotations
 
@@ -169,6 +169,15 @@ async def test_moderation_refusals_review_and_quota(h: DiscordHarness, bot_stack
         job = await session.get(Job, job_id)
         assert job.state.value == "rejected"
 
+    # A held job can be cancelled by its requester with /cancel.
+    erin = h.user("erin")
+    held = await consent(h, erin, await h.slash(erin, "animate", portrait=portrait(h),
+                                                quote="Never mind."))
+    erins = held.split("(job ")[1].rstrip(").")
+    assert erins in await answer_of(h, await h.slash(erin, "cancel"))
+    async with bot_stack.studio.sessions() as session:
+        assert (await session.get(Job, erins)).state.value == "cancelled"
+
     # A banned user is refused politely, before anything is downloaded.
     # (The service bans only users it has seen: Mallory asked once before.)
     await answer_of(h, await h.slash(mallory, "animate", portrait=portrait(h), quote="x" * 400))
@@ -179,4 +188,4 @@ async def test_moderation_refusals_review_and_quota(h: DiscordHarness, bot_stack
                                                quote="Let me."))
     assert "not allowed to make videos here" in refused
     assert len([c for c in h.fake.calls if c.path.startswith("/cdn/")]) == downloads
-    assert await jobs(bot_stack) == 1
+    assert await jobs(bot_stack) == 2
