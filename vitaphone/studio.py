@@ -384,7 +384,8 @@ class Studio:
             emotion=params["emotion"], intensity=params["intensity"], seed=params["seed"],
             language=params["language"], base_voice=params.get("base_voice"), device=device,
             head_motion_amplitude=params.get("head_motion_amplitude", 1.0),
-            size_budget_bytes=params.get("size_budget_bytes"), limits=self.limits())
+            size_budget_bytes=params.get("size_budget_bytes"), limits=self.limits(),
+            max_side=params.get("max_side", AnimateOptions.max_side))
         return inputs, options
 
     async def _record_stages(self, job_id: str, stages: asyncio.Queue[str]) -> None:
