@@ -137,3 +137,15 @@ async def test_admin_check_from_interaction_and_from_rest(setup, fake: FakeDisco
     assert len(fake.calls) == calls  # answered from the interaction's permissions
     dm = ChatRef("discord", "1", is_private=True)
     assert await messenger.is_chat_admin(dm, UserRef("discord", str(mod.id))) is False
+
+
+async def test_a_token_past_its_15_minutes_is_not_tried(setup, fake: FakeDiscord,
+                                                        tmp_path: Path) -> None:
+    harness, messenger, seen = setup
+    ref = await _ref(harness, seen)
+    messenger.clock = lambda: ref.extra["expires_at"] - 30  # inside the upload margin
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\x02" * 64)
+    calls = len(fake.calls)
+    await messenger.send_video(_chat(harness), video, "caption", reply_to=ref)
+    assert [c.path for c in fake.calls[calls:]] == [f"/channels/{harness.channel_id}/messages"]
