@@ -1,6 +1,6 @@
 """Voice activity: find where speech starts and ends, and trim the silence around it.
 
-Two detectors must agree. webrtcvad (`webrtcvad-wheels`, the WebRTC GMM detector) in its most
+Two detectors must agree (or webrtcvad and the F0 track, see `speech_evidence`). webrtcvad (`webrtcvad-wheels`, the WebRTC GMM detector) in its most
 aggressive mode 3 labels each 30 ms frame with sharp boundaries; a run of >= 5 consecutive speech
 frames (150 ms) counts, so clicks and breaths do not. But webrtcvad calls steady noise, hum and
 music "speech" (measured: 100 %, 100 % and 92 % of frames), so silero-vad (a small neural VAD
@@ -26,6 +26,9 @@ _VAD_RATES = (8000, 16000, 32000, 48000)
 MIN_SPEECH_S = 0.3
 # How far a webrtcvad boundary may lie outside silero's (silero pads its segments by ~30 ms).
 _AGREE_S = 0.25
+# silero hearing at least this share of what webrtcvad hears settles it; below, the F0 track
+# is consulted (silero heard 0-40 % of pitch-shifted real speech, 80-100 % of ordinary speech).
+_SILERO_ENOUGH = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,35 @@ def silero_segments(samples: np.ndarray, rate_hz: int) -> list[tuple[float, floa
     return [(s["start"] / 16000, s["end"] / 16000) for s in stamps]
 
 
+def speech_evidence(samples: np.ndarray, rate_hz: int) -> list[tuple[float, float]]:
+    """Where the speech is, (start_s, end_s) sorted: silero-vad's segments, or, where silero
+    hears much less than webrtcvad and the F0 track shows speech-like voicing (`voicing.py`:
+    very high, very low or shouted voices silero was not trained on), webrtcvad's runs.
+
+    Noise (no F0), hum and music (held pitch, no unvoiced breaks, a beat) stay refused; so
+    does a whisper silero cannot hear (no F0 to show for it)."""
+    segments = silero_segments(samples, rate_hz)
+    runs = [(a * FRAME_S, b * FRAME_S) for a, b in speech_runs(speech_frames(samples, rate_hz))]
+    heard_s, runs_s = sum(e - s for s, e in segments), sum(e - s for s, e in runs)
+    if not runs or heard_s >= _SILERO_ENOUGH * runs_s:
+        return segments  # silero agrees (the usual case): no F0 analysis needed
+    from vitaphone.core.speech.voicing import measure_voicing
+
+    if not measure_voicing(samples, rate_hz).speech_like:
+        return segments
+    return _union([*segments, *runs])
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def trim_silence(samples: np.ndarray, rate_hz: int, *, name: str, pad_s: float = 0.1) -> Trimmed:
     """Cut leading and trailing non-speech from mono float samples (shape (n,)).
 
@@ -102,7 +134,7 @@ def trim_silence(samples: np.ndarray, rate_hz: int, *, name: str, pad_s: float =
     Raises NoSpeechFound naming `name` when silero finds less than MIN_SPEECH_S of speech or
     webrtcvad no run of it (silence, hum, noise, music).
     """
-    segments = silero_segments(samples, rate_hz)
+    segments = speech_evidence(samples, rate_hz)
     runs = [
         (a * FRAME_S, b * FRAME_S)
         for a, b in speech_runs(speech_frames(samples, rate_hz))
