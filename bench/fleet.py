@@ -24,6 +24,7 @@ import multiprocessing as mp
 import os
 import resource
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,9 +34,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def _process(cache: str, device: str, max_side: int, slots: int, clips: int, ready, start,
-             counter, results) -> None:
-    """One worker process: `slots` threads each render clips until the shared counter runs out."""
+def _process(cache: str, device: str, max_side: int, slots: int, clips: int, preset: str,
+             cores: list[int], ready, start, counter, results) -> None:
+    """One worker process: `slots` threads each render clips until the shared counter runs out.
+    Pinned to `cores`, as docs/operations.md says to run several workers on one host."""
+    os.sched_setaffinity(0, cores)
     import torch
 
     from speed import PORTRAITS, _load
@@ -54,7 +57,7 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, rea
         track = plan_motion(speech, MotionOptions(emotion="happy", intensity=0.6))
         jobs.append((portrait, mesh, track, speech))
     options = RenderOptions(device=device, max_side=max_side)
-    out_dir = Path(cache) / f"fleet-{os.getpid()}"
+    out_dir = Path(tempfile.gettempdir()) / f"vitaphone-fleet-{os.getpid()}"
     out_dir.mkdir(exist_ok=True)
 
     steps: dict[str, float] = {}
@@ -62,7 +65,7 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, rea
     def one(slot: int, i: int) -> None:
         portrait, mesh, track, speech = jobs[i % len(jobs)]
         seconds = _finish(portrait, mesh, track, speech, options, credentials,
-                          out_dir / f"slot{slot}.mp4")
+                          out_dir / f"slot{slot}.mp4", preset)
         for key, value in seconds.items():
             steps[key] = steps.get(key, 0.0) + value
 
@@ -101,7 +104,8 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, rea
                  "steps": steps})
 
 
-def _finish(portrait, mesh, track, speech, options, credentials, out: Path) -> dict:
+def _finish(portrait, mesh, track, speech, options, credentials, out: Path,
+            preset: str) -> dict:
     from vitaphone.core.marking.c2pa_credentials import ProvenanceAssertion
     from vitaphone.core.marking.marks import FinishOptions, start_finish
     from vitaphone.core.pipeline import render_and_finish
@@ -111,20 +115,23 @@ def _finish(portrait, mesh, track, speech, options, credentials, out: Path) -> d
     with start_finish(stream.format, speech.samples, speech.sample_rate_hz, out,
                       assertion=ProvenanceAssertion("0123456789abcdef", "self"),
                       credentials=credentials, version="bench",
-                      options=FinishOptions()) as finish:
+                      options=FinishOptions(preset=preset)) as finish:
         _, seconds = render_and_finish(stream, finish, lambda stage, fraction: None)
     return seconds
 
 
 def measure(cache: Path, device: str, max_side: int, processes: int, slots: int,
-            clips: int) -> dict:
+            clips: int, preset: str = "veryfast") -> dict:
     ctx = mp.get_context("spawn")
     start = ctx.Event()
     counter, ready = ctx.Value("i", 0), ctx.Value("i", 0)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_process, args=(str(cache), device, max_side, slots, clips,
-                                                ready, start, counter, results))
-             for _ in range(processes)]
+    cores = sorted(os.sched_getaffinity(0))
+    share = max(1, len(cores) // processes)
+    procs = [ctx.Process(target=_process, args=(
+        str(cache), device, max_side, slots, clips, preset,
+        cores[(i * share) % len(cores):(i * share) % len(cores) + share],
+        ready, start, counter, results)) for i in range(processes)]
     for p in procs:
         p.start()
     while ready.value < processes:  # every process warms up before the clock starts
@@ -143,7 +150,7 @@ def measure(cache: Path, device: str, max_side: int, processes: int, slots: int,
     for r in rows:
         for key, value in r["steps"].items():
             steps[key] = steps.get(key, 0.0) + value / max(done, 1)
-    return {"steps_s_per_clip": {k: round(v, 3) for k, v in sorted(steps.items())},"device": device, "processes": processes, "slots": slots,
+    return {"preset": preset, "steps_s_per_clip": {k: round(v, 3) for k, v in sorted(steps.items())},"device": device, "processes": processes, "slots": slots,
             "concurrency": processes * slots, "clips": done, "wall_s": round(wall, 2),
             "clips_per_min": round(60 * done / wall, 1),
             "cpu_s_per_clip": round(cpu / max(done, 1), 2),
@@ -157,6 +164,7 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=512)
     parser.add_argument("--sweep", default="1x1", help="comma-separated PxK")
     parser.add_argument("--clips", type=int, default=8, help="timed clips per configuration")
+    parser.add_argument("--preset", default="veryfast", help="x264 preset (the product's: veryfast)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     rows = []
@@ -164,7 +172,7 @@ def main() -> None:
           f"{'CPU s/clip':>10} {'cores busy':>10}", flush=True)
     for spec in args.sweep.split(","):
         p, k = (int(v) for v in spec.lower().split("x"))
-        row = measure(args.cache, args.device, args.max_side, p, k, args.clips)
+        row = measure(args.cache, args.device, args.max_side, p, k, args.clips, args.preset)
         rows.append(row)
         print(f"{spec:>6} {row['concurrency']:>5} {row['clips']:>5} {row['wall_s']:>7} "
               f"{row['clips_per_min']:>9} {row['cpu_s_per_clip']:>10} {row['cores_busy']:>10}",

@@ -3,7 +3,9 @@
 A worker with K jobs in flight on C cores gives each job's libraries about C / K threads: x264
 frame threads, OpenCV's pool and torch's intra-op pool would otherwise each size themselves to
 the whole machine, K times over, and spend the cores on switching and spinning instead of work.
-Call once at process start-up, before the first job.
+Call once at process start-up, before the first job. Several worker processes on one host
+should each be pinned to their own cores (`taskset -c 0-3 vitaphone worker ...`): the split
+uses this process's CPU affinity, not the machine's core count.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def configure_host_threads(concurrent_jobs: int, cores: int | None = None) -> Ho
         raise ValueError(f"concurrent_jobs must be >= 1, got {concurrent_jobs}")
     cores = cores or usable_cores()
     per_job = max(1, cores // concurrent_jobs)
-    set_encoder_threads(per_job if concurrent_jobs > 1 else 0)
-    cv2.setNumThreads(per_job if concurrent_jobs > 1 else cores)
+    # Always explicit: x264's own default counts the machine's cores, not this process's share.
+    set_encoder_threads(per_job)
+    cv2.setNumThreads(per_job)
     torch.set_num_threads(per_job)
     return HostThreads(cores, concurrent_jobs, per_job)
