@@ -98,17 +98,24 @@ def test_renders_a_labelled_verifiable_video(tmp_path: Path) -> None:
 
 
 # --- input safety: bounded reads, -o, markup, crashes, speed -----------------------------------
+_PEAK = ("import resource, runpy, sys\n"
+         "try:\n    runpy.run_module('vitaphone', run_name='__main__')\n"
+         "finally:\n    print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+         " file=sys.stderr)\n")
+
+
 def _cli(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
-    """`vitaphone ARGS` in a fresh process: (result, wall seconds, peak RSS of the child in MB)."""
-    import resource
+    """`vitaphone ARGS` in a fresh process: (result, wall seconds, that process's peak RSS MB)."""
     import time
 
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "vitaphone", *args], capture_output=True,
+    result = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True,
                             text=True, timeout=60, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return result, wall, peak_mb
+    peak = re.search(r"PEAK_RSS_KB (\d+)", result.stderr)
+    assert peak, result.stderr
+    result.stderr = result.stderr[: peak.start()]
+    return result, wall, int(peak.group(1)) / 1024
 
 
 def test_the_zero_device_as_portrait_is_refused_within_two_seconds(tmp_path: Path) -> None:
