@@ -69,12 +69,10 @@ def _show_stages(bar, tasks, status, spans) -> None:
 
 def _copy_out(blobs, sha256: str, out: Path) -> None:
     """The blob to `out` through a temporary file in the same folder (never half a video)."""
-    from vitaphone.storage.blobs import copy_out
-
     fd, tmp = tempfile.mkstemp(prefix=".vitaphone-out-", dir=out.parent)
     os.close(fd)
     try:
-        copy_out(blobs, sha256, tmp)
+        blobs.fetch_to(sha256, tmp)
         os.replace(tmp, out)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -87,8 +87,7 @@ class SqlQueue:
         params = record.params or {}
         size = params.get("size_bytes")
         if size is None:
-            size = await asyncio.to_thread(lambda: self.studio.blobs.path_for(
-                record.output_sha256).stat().st_size)
+            size = await self.studio.blobs.asize(record.output_sha256)
         return JobResult(job_id=job_id, output_sha256=record.output_sha256,
                          size_bytes=int(size), duration_s=float(params.get("duration_s", 0.0)),
                          provenance_id=record.id,

@@ -30,7 +30,7 @@ _TRANSIENT_NAMES = frozenset({
     "OperationalError", "InterfaceError", "DisconnectionError", "ConcurrentJobUpdate",
     "ConnectionError", "TimeoutError", "RedisError", "OutOfMemoryError",  # torch.cuda's OOM
     "PostgresConnectionError", "ConnectionDoesNotExistError", "CannotConnectNowError",
-    "TooManyConnectionsError", "BlobUnavailable",
+    "TooManyConnectionsError", "BlobStoreUnavailable",
 })
 _TRANSIENT_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ETIMEDOUT,
                                errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EPIPE})
