@@ -126,3 +126,29 @@ async def provenance_count(studio: Studio, job_ids: list[str]) -> int:
     async with studio.sessions() as session:
         return int((await session.execute(select(func.count()).select_from(Provenance)
                                           .where(Provenance.job_id.in_(job_ids)))).scalar_one())
+
+
+@pytest.mark.slow
+async def test_sigterm_mid_job_puts_it_back_and_another_worker_finishes_it(
+        pg_env: dict[str, str], pg_studio: Studio, tmp_path: Path) -> None:
+    env = {**pg_env, "VITAPHONE_QUEUE__DRAIN_S": "1"}
+    queue = await ArqQueue.connect(settings_of(env), pg_studio)
+    first = start_worker(env, log=tmp_path / "first.log")
+    second = None
+    try:
+        job_id = await submit(pg_studio, text=LONG)
+        await queue.enqueue(job_id)
+        await wait_for(lambda: _render_started(pg_studio, job_id), 90, "the render")
+        assert stop(first, timeout=15) == 0  # graceful: drained, then put back
+        job = await _job(pg_studio, job_id)
+        assert job.state in (JobState.QUEUED, JobState.DONE)
+        assert not list((settings_of(env).data_dir / "work").glob(".vitaphone-*"))
+        second = start_worker(env, log=tmp_path / "second.log")
+        done = await _final(pg_studio, job_id, timeout=90)
+        assert done.state is JobState.DONE
+        assert await provenance_count(pg_studio, [job_id]) == 1
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
+        await queue.aclose()
