@@ -101,7 +101,8 @@ class FakeTelegram:
     def message(self, user: dict[str, Any], chat: dict[str, Any], *, text: str | None = None,
                 caption: str | None = None, photo: bytes | None = None,
                 document: tuple[bytes, str, str] | None = None, voice: tuple[bytes, int] | None = None,
-                video: bytes | None = None, reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+                audio: tuple[bytes, int, str, str] | None = None, video: bytes | None = None,
+                reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
         """A user's message (also kept in the chat), ready for `push`."""
         mid = next(self._message_ids)
         msg: dict[str, Any] = {"message_id": mid, "date": int(time.time()), "chat": chat,
@@ -130,6 +131,11 @@ class FakeTelegram:
             fid = self.add_file(data)
             msg["voice"] = {"file_id": fid, "file_unique_id": fid + "u", "duration": seconds,
                             "mime_type": "audio/ogg", "file_size": len(data)}
+        if audio is not None:  # an audio file: (bytes, seconds, file name, MIME type)
+            data, seconds, name, mime = audio
+            fid = self.add_file(data)
+            msg["audio"] = {"file_id": fid, "file_unique_id": fid + "u", "duration": seconds,
+                            "file_name": name, "mime_type": mime, "file_size": len(data)}
         if video is not None:
             fid = self.add_file(video)
             msg["video"] = {"file_id": fid, "file_unique_id": fid + "u", "width": 256,
@@ -150,26 +156,30 @@ class FakeTelegram:
         self._updates.append(update)
         self._new_update.set()
 
+    def as_message(self, sent: Sent) -> dict[str, Any]:
+        """Our message `sent` as the Bot API shows it (to reply to it, or in a button press)."""
+        chat = ({"id": sent.chat_id, "type": "private", "first_name": "Ada"}
+                if sent.chat_id > 0 else
+                {"id": sent.chat_id, "type": "supergroup", "title": "Test group"})
+        message: dict[str, Any] = {"message_id": sent.message_id, "date": int(time.time()),
+                                   "chat": chat, "from": BOT_USER}
+        if sent.text is not None:
+            message["text"] = sent.text
+        else:
+            message["caption"] = sent.caption or ""
+            message["video"] = {"file_id": "v", "file_unique_id": "vu", "width": 1,
+                                "height": 1, "duration": 1}
+        return message
+
     def press(self, user: dict[str, Any], sent: Sent, label_start: str) -> str:
         """Press the button whose label starts with `label_start` on our message `sent`."""
         for row in sent.buttons:
             for button in row:
                 if button["text"].startswith(label_start):
-                    chat = ({"id": sent.chat_id, "type": "private", "first_name": "Ada"}
-                            if sent.chat_id > 0 else
-                            {"id": sent.chat_id, "type": "supergroup", "title": "Test group"})
-                    message: dict[str, Any] = {"message_id": sent.message_id,
-                                               "date": int(time.time()), "chat": chat,
-                                               "from": BOT_USER}
-                    if sent.text is not None:
-                        message["text"] = sent.text
-                    else:
-                        message["caption"] = sent.caption or ""
-                        message["video"] = {"file_id": "v", "file_unique_id": "vu", "width": 1,
-                                            "height": 1, "duration": 1}
                     qid = str(next(self._update_ids) * 7)
                     self.push(callback={"id": qid, "from": user, "chat_instance": "ci",
-                                        "message": message, "data": button["callback_data"]})
+                                        "message": self.as_message(sent),
+                                        "data": button["callback_data"]})
                     return qid
         labels = [b["text"] for row in sent.buttons for b in row]
         raise AssertionError(f"no button {label_start!r} on message {sent.message_id}: {labels}")
@@ -177,6 +187,17 @@ class FakeTelegram:
     def sent_to(self, chat_id: int) -> list[Sent]:
         """Our messages in this chat, oldest first (deleted ones included, marked)."""
         return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id and m.from_bot]
+
+    def popup(self, query_id: str) -> str | None:
+        """The text answerCallbackQuery showed for the press `query_id` (None: no text)."""
+        for call in self.calls_of("answerCallbackQuery"):
+            if str(call.params.get("callback_query_id")) == query_id:
+                return call.params.get("text")
+        raise LookupError(query_id)
+
+    def update_json(self, message: dict[str, Any]) -> dict[str, Any]:
+        """An update carrying `message`, for POSTing to a webhook (not queued for getUpdates)."""
+        return {"update_id": next(self._update_ids), "message": message}
 
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vitaphone.bots.contract import Attachment, Messenger
+from vitaphone.bots.contract import Attachment, FileTooLarge, Messenger
 from vitaphone.core.errors import (
     AudioTooLong,
     AudioTooShort,
@@ -31,6 +31,7 @@ from vitaphone.core.errors import (
 if TYPE_CHECKING:  # the pipeline module pulls in the motion stack (scipy)
     from vitaphone.core.pipeline import InputLimits
 
+_MB = 1024 * 1024  # sizes shown in MB are MiB, like the limits they are compared with
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 _AUDIO_PREFIXES = ("audio/", "video/ogg", "application/ogg")
 _EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "fear", "disgust", "contempt")
@@ -56,8 +57,7 @@ def check_portrait_claims(att: Attachment, limits: InputLimits, max_download: in
                        "Send a JPEG, PNG or WebP photo of a face.")
     limit = min(limits.max_portrait_bytes, max_download)
     if att.size_bytes is not None and att.size_bytes > limit:
-        raise ImageTooLarge(f"The photo is {att.size_bytes / 1e6:.1f} MB; the limit is "
-                            f"{limit / 1e6:.0f} MB.", "Send a smaller photo.")
+        raise _too_large(att.size_bytes, limit)
     if att.width and att.height and att.width * att.height > limits.max_portrait_pixels:
         raise ImageTooLarge(
             f"The photo has {att.width * att.height / 1e6:.0f} megapixels; the limit is "
@@ -75,8 +75,8 @@ def check_audio_claims(att: Attachment, limits: InputLimits, max_download: int, 
         raise BadAudio(f"The file '{att.file_name or 'sent'}' is {mime}, not audio.",
                        "Send a voice note or an audio file.")
     if att.size_bytes is not None and att.size_bytes > max_download:
-        raise BadAudio(f"The {what} is {att.size_bytes / 1e6:.1f} MB; the limit is "
-                       f"{max_download / 1e6:.0f} MB.", "Send a shorter clip.")
+        raise BadAudio(f"The {what} is {att.size_bytes / _MB:.1f} MB; the limit is "
+                       f"{max_download / _MB:.0f} MB.", "Send a shorter clip.")
     if att.duration_s is None:
         return
     longest = limits.max_voice_sample_s if as_sample else limits.max_audio_s
@@ -151,7 +151,10 @@ async def fetch_portrait(messenger: Messenger, att: Attachment,
     UserFacingError (BadImage, NoFaceFound, FaceTooSmall, FaceInProfile, ...)."""
     check_portrait_claims(att, limits, messenger.max_download_bytes)
     limit = min(limits.max_portrait_bytes, messenger.max_download_bytes)
-    data = await messenger.download(att, limit)
+    try:
+        data = await messenger.download(att, limit)
+    except FileTooLarge:  # the file claimed less than it holds: the download stopped
+        raise _too_large(None, limit) from None
     name = att.file_name or "the photo"
     faces = await asyncio.to_thread(_find_face, data, name, limits)
     return CheckedPortrait(data, name, faces)
@@ -164,6 +167,14 @@ def _find_face(data: bytes, name: str, limits: InputLimits) -> int:
     portrait = load_portrait(data, name=name, max_bytes=limits.max_portrait_bytes,
                              max_pixels=limits.max_portrait_pixels)
     return analyze_face(portrait, name=name).faces_found
+
+
+def _too_large(size_bytes: int | None, limit: int) -> ImageTooLarge:
+    return ImageTooLarge(f"The photo is {size_bytes / _MB:.1f} MB; the limit is "
+                         f"{limit / _MB:.0f} MB."
+                         if size_bytes is not None else
+                         f"The photo is over the limit of {limit / _MB:.0f} MB.",
+                         "Send a smaller photo.")
 
 
 def _a(kind: str) -> str:

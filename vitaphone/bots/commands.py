@@ -89,7 +89,7 @@ class Commands:
 
     async def forget_ask(self, ctx: Context) -> Reply:
         return Reply("This deletes your name, ids, quotes and files here, and takes down every "
-                     "video you made. Videos already downloaded elsewhere still verify as ours. "
+                     "video you made (stopping any still in progress). Videos already downloaded elsewhere still verify as ours. "
                      "Go ahead?",
                      ((Button("Yes, forget me", "f:me:ok", "danger"),
                        Button("No", "f:me:no", "secondary")),), private=True)
@@ -100,6 +100,17 @@ class Commands:
 
         svc = self.service
         actor = f"{ctx.user.platform}:{ctx.user.user_id}"
+        # Jobs still waiting or rendering stop first: otherwise one would post a video (with
+        # the name and quote we are about to erase) after the user was forgotten.
+        async with svc.studio.sessions() as session:
+            user = await self._user(session, ctx)
+            if user is None:
+                return Reply("I have nothing about you.", private=True)
+            active = list((await session.execute(select(Job.id).where(
+                Job.user_id == user.id, Job.state.in_(_ACTIVE)))).scalars())
+        for job_id in active:
+            await svc.queue.cancel(job_id, actor=actor, reason="the requester asked to be "
+                                   "forgotten")
         async with svc.studio.sessions.begin() as session:
             user = await self._user(session, ctx)
             if user is None:
@@ -109,24 +120,16 @@ class Commands:
                 Job.user_id == user.id, Provenance.taken_down.is_(False)))).scalars())
             for job in done:
                 await takedown(session, job, reason="the requester asked to be forgotten",
-                               actor=actor)
+                               actor=actor, tell_requester=False)
             for row in (await session.execute(select(BotRequest).where(
                     BotRequest.user_id == user.id))).scalars():
                 row.request, row.where = {}, {}
                 row.closed_at = row.closed_at or _now()
             result = await records.forget_user(session, user.id, actor=actor)
-        # Copies are deleted by the sweep; the notices were for the requester, now forgotten.
-        async with svc.studio.sessions.begin() as session:
-            from vitaphone.storage.models import BotOutbox
-
-            for row in (await session.execute(select(BotOutbox).where(
-                    BotOutbox.kind == "notice:takedown", BotOutbox.posted_at.is_(None),
-                    BotOutbox.job_id.in_([j.id for j in done] or [""])))).scalars():
-                row.posted_at, row.extra = _now(), {}
         for sha in result.blob_sha256s:
             await svc.studio.blobs.adelete(sha)
         await svc.delivery.sweep()
-        return Reply(f"Done: I forgot you and took down {len(done)} video(s).", private=True)
+        return Reply(wording.forgotten(len(done), len(active)), private=True)
 
     async def report(self, ctx: Context, reason: str, job_id: str | None,
                      replied_to: MessageRef | None) -> Reply:
@@ -180,9 +183,11 @@ class Commands:
             job = await session.get(Job, job_id)
             await takedown(session, job, reason="deleted by " + ("the requester" if is_owner
                                                                   else "an admin"),
-                           actor=f"{ctx.user.platform}:{ctx.user.user_id}")
+                           actor=f"{ctx.user.platform}:{ctx.user.user_id}",
+                           tell_requester=not is_owner)
         await svc.delivery.sweep()
-        return Reply("Deleted.", private=True)
+        return Reply(wording.deleted_by_requester(job_id) if is_owner else
+                     f"Deleted job {job_id}'s video; its requester is told.", private=True)
 
 
 def _now():

@@ -63,7 +63,9 @@ def next_question(rid: str, request: dict[str, Any], answers: dict[str, Any],
     if "portrait" not in answers:
         rows = tuple((Button(wording.PORTRAIT_CHOICES[b], f"c:{rid}:p:{_CODES[b]}"),)
                      for b in bases)
-        return Reply(wording.ask_portrait(request.get("quote")), rows + ((_cancel(rid),),),
+        return Reply(wording.ask_portrait(request.get("quote"),
+                                          recording=bool(request.get("recording"))),
+                     rows + ((_cancel(rid),),),
                      private=True)
     if request.get("voice_sample") and "voice" not in answers:
         rows = tuple((Button(wording.VOICE_CHOICES[b], f"c:{rid}:v:{_CODES[b]}"),)

@@ -136,6 +136,9 @@ class Delivery:
         messenger = svc.messenger(row.platform)
         result = await svc.queue.result(job_id)
         async with svc.studio.sessions.begin() as session:
+            fresh = await store.get_request(session, row.id)
+            if fresh is None or not fresh.request:  # /forgetme while it rendered: not posted
+                return wording.cancelled_job(job_id)
             outbox, should_post = await store.claim_outbox(
                 session, job_id=job_id, kind="video", platform=row.platform,
                 chat_id=chat.chat_id)

@@ -195,9 +195,10 @@ class ModActions:
         return [f"Jobs: {states}.", f"Open reports: {open_reports}. Taken down: {taken}."]
 
 
-async def takedown(session: AsyncSession, job: Job, *, reason: str, actor: str) -> list[str]:
+async def takedown(session: AsyncSession, job: Job, *, reason: str, actor: str,
+                   tell_requester: bool = True) -> list[str]:
     """Revoke the job's video (provenance), ask the bots to delete every posted copy, and
-    queue a notice to the requester; audited."""
+    queue a notice to the requester (not when they took it down themselves); audited."""
     record = (await session.execute(
         select(Provenance).where(Provenance.job_id == job.id))).scalar_one_or_none()
     if record is None:
@@ -205,7 +206,7 @@ async def takedown(session: AsyncSession, job: Job, *, reason: str, actor: str) 
     await records.take_down(session, record.id, reason=reason, actor=actor)
     copies = await store.request_deletion(session, job.id)
     request = await store.request_for_job(session, job.id)
-    if request is not None and request.where.get("chat"):
+    if tell_requester and request is not None and request.where.get("chat"):
         await store.queue_notice(session, job_id=job.id, kind="takedown",
                                  platform=request.platform, chat=request.where["chat"],
                                  text=wording.taken_down_notice(job.id, reason),

@@ -129,9 +129,9 @@ class BotService:
         if name in ("start", "help"):
             return Reply(wording.help_text(ctx.chat.platform))
         if name == "emotions":
-            return Reply(wording.emotions_text())
+            return Reply(wording.emotions_text(ctx.chat.platform))
         if name == "voices":
-            return Reply(wording.voices_text())
+            return Reply(wording.voices_text(ctx.chat.platform))
         if name == "status":
             return await self._guard("status", self.commands.status(ctx))
         if name == "cancel":

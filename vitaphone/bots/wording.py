@@ -49,19 +49,23 @@ def help_text(platform: str) -> str:
                "and the quote as its caption.")
         verify = "Send a video with the caption /verify (or reply /verify to a video)"
         report = "Reply /report REASON to a video, or press its Report button"
+        options = ("Options go in brackets after the quote, e.g. \"Hello there! [happy 60; "
+                   "voice: man, Scottish]\".")
     else:
         how = ("Use /animate with a portrait image and a quote; add a voice sample to clone "
                "a voice, or a recording to lip-sync it.")
         verify = "/verify with a video attached"
         report = "Press a video's Report button"
+        options = ("/animate's options choose the emotion, its intensity, the base voice and "
+                   "the language.")
     return "\n".join([
         "I turn a portrait and a quote into a short talking video. Every video is labelled as "
         "AI-generated, watermarked and signed, and you must have the right to use the face.",
         "",
         how,
-        "Options go in brackets after the quote, e.g. \"Hello there! [happy 60; voice: man, "
-        f"Scottish]\". Without a voice sample you hear the base voice \"{default}\"; /voices "
-        "lists the others, /emotions the emotions.",
+        options,
+        f"Without a voice sample you hear the base voice \"{default}\"; /voices lists the "
+        "others, /emotions the emotions.",
         "",
         "/status – your videos in progress",
         "/cancel JOB – stop one (or /cancel for your latest)",
@@ -73,20 +77,27 @@ def help_text(platform: str) -> str:
     ])
 
 
-def emotions_text() -> str:
-    return ("Emotions: " + ", ".join(EMOTIONS) + ". Put one after the quote in brackets, "
-            "e.g. \"Hello there! [happy 60]\" (the number is the intensity, 0-100).")
+def emotions_text(platform: str = "telegram") -> str:
+    how = ("Put one after the quote in brackets, e.g. \"Hello there! [happy 60]\" (the number "
+           "is the intensity, 0-100)." if platform == "telegram" else
+           "Choose one in /animate's emotion option, and how strongly in intensity (0-100).")
+    return "Emotions: " + ", ".join(EMOTIONS) + ". " + how
 
 
-def voices_text() -> str:
+def voices_text(platform: str = "telegram") -> str:
     lines = [f"• {human}" + (" (default)" if voice == DEFAULT_ENGLISH_VOICE else "")
              for voice, human in HUMAN_VOICE_NAMES.items()]
-    return ("Base voices (say e.g. [voice: man, Scottish] after the quote):\n" + "\n".join(lines))
+    how = ("say e.g. [voice: man, Scottish] after the quote" if platform == "telegram" else
+           "choose one in /animate's base_voice option")
+    return f"Base voices ({how}):\n" + "\n".join(lines)
 
 
 # --- consent step ---------------------------------------------------------------------------
-def ask_portrait(quote: str | None) -> str:
-    about = f"saying “{short(quote)}”" if quote else "speaking your recording"
+def ask_portrait(quote: str | None, *, recording: bool = False) -> str:
+    if recording:
+        about = "lip-syncing your recording."
+    else:
+        about = f"saying “{short(quote)}”" if quote else "speaking your recording."
     return (f"Got it: a video of this face {about}\n\n"
             "Before I make it: who is in the portrait?")
 
@@ -126,8 +137,11 @@ def progress(state: str, stage: str | None, fraction: float, position: int | Non
         where = f"number {position} in the queue" if position else "in the queue"
         return f"Queued: {where} (job {job_id})."
     if state == "running":
-        doing = STAGE_NAMES.get(stage or "", "working")
-        return f"Making your video: {doing}, {round(100 * fraction)}% (job {job_id})."
+        # A job between stages (just claimed, or a stage without a name) is still starting.
+        doing = STAGE_NAMES.get(stage or "", "starting")
+        percent = round(100 * fraction)
+        done = f", {percent}%" if percent else ""
+        return f"Making your video: {doing}{done} (job {job_id})."
     return f"Job {job_id}: {state}."
 
 
@@ -140,7 +154,7 @@ def failed(message: str | None) -> str:
 
 
 def cancelled_job(job_id: str) -> str:
-    return f"Job {job_id} was cancelled."
+    return f"Cancelled: no video will be made (job {job_id})."
 
 
 def rejected(job_id: str, reason: str | None) -> str:
@@ -153,8 +167,23 @@ def caption(requester: str | None, quote: str | None, label_text: str) -> str:
             "Check any copy with /verify.")
 
 
+def forgotten(taken_down: int, cancelled: int) -> str:
+    text = f"Done: I forgot you and took down {_count(taken_down, 'video')}"
+    if cancelled:
+        text += f", and stopped {cancelled} still in progress"
+    return text + "."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def taken_down_notice(job_id: str, reason: str) -> str:
     return f"A moderator took down your video (job {job_id}): {reason}."
+
+
+def deleted_by_requester(job_id: str) -> str:
+    return f"Deleted: your video is down everywhere I posted it (job {job_id})."
 
 
 def too_big_to_post(size_mb: float, limit_mb: float) -> str:
