@@ -66,7 +66,7 @@ def made_video(tmp_path: Path) -> tuple[Path, str]:
     upgrade_database(settings.database_url)
     credentials = cc.load_or_create_credentials(settings.data_dir / cc.CREDENTIALS_SUBDIR)
     payload = new_watermark_payload()
-    clip = ken_burns(ASSETS / "portraits" / "mona_lisa.jpg", 50)
+    clip = ken_burns(ASSETS / "portraits" / "mona_lisa.jpg", 50, size=512)  # a render's size
     done = finish_video(
         as_frames(clip),
         None,
@@ -107,7 +107,7 @@ def test_json_output(made_video: tuple[Path, str]) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["marked"] is True and data["c2pa"]["status"] == "trusted"
-    assert data["watermark"]["payload_hex"] == payload and data["watermark"]["raw_ber"] < 0.05
+    assert data["watermark"]["payload_hex"] == payload and data["watermark"]["raw_ber"] < 0.1
     assert data["provenance"]["job_id"] == job_id and data["provenance"]["taken_down"] is True
     assert data["kind"] == "exact" and data["provenance"]["found_by"] == "sha256"
     assert data["lines"][1] == "Consent: self. Taken down: yes (reported impersonation)."

@@ -6,14 +6,21 @@ H.264 (see STACK.md). This one:
 - works on a fixed 128x128 "working grid" of the luma (the frame resized, whatever its size or
   aspect), so a rescaled copy maps onto the same grid;
 - splits the grid into 8x8 blocks and quantises (dithered QIM) six low-frequency DCT
-  coefficients of each block, where H.264 at CRF 28 and a 50 % downscale leave them intact;
+  coefficients of each block, where H.264 and downscaling leave them intact;
 - puts the 306-bit codeword (payload + CRC-32, rate-1/3 convolutional code, `ecc.py`) into
   1536 slots per frame through a keyed permutation (every bit ~5 times, spread over the frame);
+- shapes the change by a perceptual mask (`masking.py`): full strength in texture, none in flat
+  areas; each block's change is solved so that the masked residual still moves its
+  coefficients onto the lattice (texture nearby carries what the flat part cannot), and each
+  frame's change is kept within an MSE budget (PSNR >= 42 dB), the least textured blocks
+  giving way first;
+- lets the detector find where a cropped, mirrored or rescaled copy sits in the original frame
+  by the lattice itself (`resync.py`);
 - adds the luma change back at full resolution as a smooth upsampled residual, equally to R, G
   and B (which changes luma only: every RGB->YUV matrix's luma row sums to 1);
 - embeds the same codeword in every frame, so trimming does not matter, and the detector
-  averages soft votes over frames before the soft-decision Viterbi decoder and the CRC check;
-- for a centre-cropped copy, the detector searches the crop margin on the grid (stretch goal).
+  averages soft votes over frames (weighted by the mask it recomputes) before the
+  soft-decision Viterbi decoder and the CRC check.
 
 Arrays: frames `rgb` (n, H, W, 3) uint8; luma and grids float32.
 """
@@ -29,6 +36,7 @@ import cv2
 import numpy as np
 
 from vitaphone.core.marking import ecc
+from vitaphone.core.marking.masking import texture_mask
 
 GRID = 128
 BLOCK = 8
@@ -37,14 +45,21 @@ _BLOCKS = GRID // BLOCK
 # 32 px of a 512 px frame or 16 px of a 256 px frame halved to 128 px. A 256 grid with higher
 # frequencies measured fine at 512 px but failed on 256 px renders re-encoded at half size.
 _COEFFS = ((0, 1), (1, 0), (1, 1), (1, 2), (2, 1), (2, 2))
-STEP = 30.0  # QIM step on orthonormal DCT coefficients: PSNR ~39 dB, survives CRF 28
+STEP = 30.0  # QIM step on orthonormal DCT coefficients
+STRENGTH = 1.0  # share of the way to the lattice point (1: plain QIM measured best)
+_RIDGE = 0.03  # regularises the masked solve (0.25 left textured blocks at 80 % of the step)
+_FULL_BLOCK = 0.7  # a block whose mask averages this much or more gets the full change
+_MAX_RESIDUAL = 14.0
+# Mean squared luma change per frame on the grid; the upsampled change measures ~25 % less, so
+# 4.8 keeps PSNR at ~42.5 dB on portraits textured all over. The one knob that trades
+# invisibility for robustness: ~9 (PSNR ~39.5) also survives 480p CRF 30 and 360p CRF 32
+# (docs/marks_bench.md).
+MSE_BUDGET = 4.8  # grey levels on the grid, after masking
 _KEY = 0x56495441  # "VITA": a fixed key; the mark is meant to be readable by anyone's verifier
 _CHUNK = 32  # frames per batch: bounds memory at ~50 MB for 512 px frames
 # Detection: CRC match and a codeword that agrees with the votes far better than chance.
-MAX_RAW_BER = 0.15  # unmarked videos read 0.2-0.3, marked ones after CRF 28 or a crop < 0.1
-_SEARCH_FRAMES = 24
-_MAX_CROP_MARGIN = 10.0  # grid pixels per side: a centre crop of up to ~15 %
-_CROP_MARGIN_STEP = 0.5
+MAX_RAW_BER = 0.15  # unmarked videos read 0.2-0.3 (ROC in docs/marks_bench.md)
+_VOTE_FLOOR = 0.05  # weight of a slot in a flat block: flat videos still vote
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -85,9 +100,8 @@ class WatermarkReading:
     disagrees with the decoded codeword (0 = clean; >= 0.2 for an unmarked video, where the
     decoder's best path still fits noise better than chance).
     confidence: mean agreement of the slot votes with the decoded codeword, in [-1, 1].
-    crop_margin: the centre-crop margin (working-grid pixels per side, 0 = uncropped) assumed.
     view_box: the part (x0, y0, x1, y1) of the original frame the frames show, relative;
-    mirrored: whether they show it mirrored left-right.
+    mirrored: whether they show it mirrored left-right (both as the detector found them).
     """
 
     found: bool
@@ -95,7 +109,6 @@ class WatermarkReading:
     raw_ber: float
     confidence: float
     frames_used: int
-    crop_margin: float = 0.0
     view_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     mirrored: bool = False
 
@@ -112,19 +125,23 @@ def _to_grid(image: np.ndarray, size: int = GRID) -> np.ndarray:
     )
 
 
-def _coefficients(grids: np.ndarray) -> np.ndarray:
-    """(n, GRID, GRID) -> (n, N_SLOTS) selected DCT coefficients, slot = block * n_coeffs + k."""
+def _blocks(grids: np.ndarray) -> np.ndarray:
+    """(n, GRID, GRID) -> (n, blocks, 64), block = row * _BLOCKS + col."""
     n = grids.shape[0]
     blocks = grids.reshape(n, _BLOCKS, BLOCK, _BLOCKS, BLOCK).transpose(0, 1, 3, 2, 4)
-    return (blocks.reshape(n, -1, BLOCK * BLOCK) @ _BASIS).reshape(n, N_SLOTS)
+    return blocks.reshape(n, -1, BLOCK * BLOCK)
 
 
-def _pattern(delta_coeffs: np.ndarray) -> np.ndarray:
-    """(n, N_SLOTS) coefficient changes -> (n, GRID, GRID) luma change on the grid."""
-    n = delta_coeffs.shape[0]
-    blocks = delta_coeffs.reshape(n, -1, len(_COEFFS)) @ _BASIS.T  # (n, blocks, 64)
-    blocks = blocks.reshape(n, _BLOCKS, _BLOCKS, BLOCK, BLOCK).transpose(0, 1, 3, 2, 4)
-    return blocks.reshape(n, GRID, GRID)
+def _unblocks(blocks: np.ndarray) -> np.ndarray:
+    """(n, blocks, 64) -> (n, GRID, GRID): the inverse of `_blocks`."""
+    n = blocks.shape[0]
+    grid = blocks.reshape(n, _BLOCKS, _BLOCKS, BLOCK, BLOCK).transpose(0, 1, 3, 2, 4)
+    return grid.reshape(n, GRID, GRID)
+
+
+def _coefficients(grids: np.ndarray) -> np.ndarray:
+    """(n, GRID, GRID) -> (n, N_SLOTS) selected DCT coefficients, slot = block * n_coeffs + k."""
+    return (_blocks(grids) @ _BASIS).reshape(grids.shape[0], N_SLOTS)
 
 
 # --- embedding --------------------------------------------------------------------------------
@@ -155,20 +172,56 @@ def _pool() -> ThreadPoolExecutor:
 
 def _embed_chunk(rgb: np.ndarray, offset: np.ndarray, out: np.ndarray) -> None:
     height, width = rgb.shape[1:3]
-    coeffs = _coefficients(np.stack([_grid_of_frame(frame) for frame in rgb]))
-    target = offset + np.round((coeffs - offset) / STEP) * STEP
+    lumas = [_luma(frame) for frame in rgb]
+    grids = np.stack([_to_grid(y) for y in lumas])
+    masks = np.stack([texture_mask(y, GRID) for y in lumas])
     # Upsampling the grid pattern to full size and the detector's downsampling blur it a little:
     # pre-divide by each coefficient's measured gain through that round trip.
     gain = np.tile(_round_trip_gain(height, width), N_SLOTS // len(_COEFFS))
-    pattern = _pattern((target - coeffs) / gain)
-    for frame, grid_residual, dst in zip(rgb, pattern, out):
+    coeffs = _coefficients(grids)
+    target = offset + np.round((coeffs - offset) / STEP) * STEP
+    wanted = STRENGTH * (target - coeffs) / gain
+    residual = _masked_pattern(wanted, masks)
+    np.clip(residual, -_MAX_RESIDUAL, _MAX_RESIDUAL, out=residual)
+    _within_budget(residual, masks)
+    for frame, grid_residual, dst in zip(rgb, residual, out):
         _add_residual(frame, grid_residual, dst)
 
 
-def _grid_of_frame(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 frame -> (GRID, GRID) float32 luma grid (uint8 rounding on the way costs
-    < 0.3 on a coefficient against a quantisation step of 30, and halves the time)."""
-    return cv2.resize(_luma(rgb), (GRID, GRID), interpolation=cv2.INTER_AREA).astype(np.float32)
+def _masked_pattern(wanted: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """(n, N_SLOTS) coefficient changes + (n, GRID, GRID) masks -> (n, GRID, GRID) residual
+    m * (B x) whose coefficients B^T (m * B x) come as close to `wanted` as the mask allows:
+    per block, (B^T diag(m) B + ridge I) x = wanted (a mostly flat block gets a weak change,
+    carried by its textured pixels)."""
+    n = wanted.shape[0]
+    m = _blocks(masks)  # (n, blocks, 64)
+    gram = np.einsum("pk,nbp,pl->nbkl", _BASIS, m, _BASIS, optimize=True)
+    gram += _RIDGE * np.eye(len(_COEFFS), dtype=np.float32)
+    # A block with little texture gets a proportionally smaller change: forcing it fully would
+    # pile the whole change onto its few textured pixels (costly, and visible at their edge).
+    share = np.clip(m.mean(2) / _FULL_BLOCK, 0.0, 1.0)[..., None]  # (n, blocks, 1)
+    wanted = wanted.reshape(n, -1, len(_COEFFS)) * share
+    x = np.linalg.solve(gram, wanted[..., None])[..., 0]
+    return _unblocks(m * (x @ _BASIS.T)).astype(np.float32)
+
+
+def _within_budget(residual: np.ndarray, masks: np.ndarray) -> None:
+    """Keep each frame's mean squared change under MSE_BUDGET (in place): a frame textured all
+    over would otherwise take the full change everywhere. The least textured blocks go first,
+    whole (a weaker change in every block would leave every vote weak)."""
+    n = residual.shape[0]
+    energy = (_blocks(residual) ** 2).sum(2)  # (n, blocks)
+    texture = _blocks(masks).mean(2)
+    order = np.argsort(-texture, axis=1)
+    spent = np.cumsum(np.take_along_axis(energy, order, axis=1), axis=1)
+    over = spent > MSE_BUDGET * GRID * GRID
+    if not over.any():
+        return
+    drop = np.zeros_like(over)
+    np.put_along_axis(drop, order, over, axis=1)
+    blocks = _blocks(residual)
+    blocks[drop] = 0.0
+    residual[:] = _unblocks(blocks)
 
 
 @lru_cache(maxsize=16)
@@ -177,7 +230,8 @@ def _round_trip_gain(height: int, width: int) -> np.ndarray:
     and area-downsampling back to the grid, measured on a random pattern."""
     rng = np.random.default_rng(0)
     delta = rng.normal(0.0, 1.0, (1, N_SLOTS)).astype(np.float32)
-    full = cv2.resize(_pattern(delta)[0], (width, height), interpolation=cv2.INTER_LINEAR)
+    pattern = _unblocks((delta.reshape(1, -1, len(_COEFFS)) @ _BASIS.T).astype(np.float32))
+    full = cv2.resize(pattern[0], (width, height), interpolation=cv2.INTER_LINEAR)
     seen = _coefficients(_to_grid(full)[None])
     by_coeff = (seen * delta).reshape(-1, len(_COEFFS)).sum(0) / (delta**2).reshape(
         -1, len(_COEFFS)
@@ -201,72 +255,89 @@ def _add_residual(frame: np.ndarray, grid_residual: np.ndarray, dst: np.ndarray)
 
 
 # --- detection --------------------------------------------------------------------------------
-def detect_watermark(rgb: np.ndarray, *, search_crop: bool = True) -> WatermarkReading:
-    """Read the payload from decoded frames (n, H, W, 3) uint8 (any size; a re-encoded, rescaled,
-    trimmed or centre-cropped copy). Tries the uncropped geometry first, then every centre-crop
-    margin up to ~15 %, keeping the best-scoring one."""
+def detect_watermark(rgb: np.ndarray, *, search: bool = True) -> WatermarkReading:
+    """Read the payload from decoded frames (n, H, W, 3) uint8: any size, re-encoded, rescaled,
+    trimmed, cropped (up to ~15 % off any side) or mirrored. Tries the frame as it is first,
+    then (with `search`) where the lattice says the frames sit (`resync.py`)."""
+    from vitaphone.core.marking.resync import detect_resynchronised
+
     lumas = [_luma(frame) for frame in rgb]
-    best = _read(lumas, 0)
-    if best.found or not search_crop:
+    best = read_grids([_to_grid(y) for y in lumas], [texture_mask(y, GRID) for y in lumas])
+    if best.found or not search:
         return best
-    step = max(1, len(lumas) // _SEARCH_FRAMES)
-    subset = lumas[::step][:_SEARCH_FRAMES]
-    # Score every margin and keep the best: a margin half a pixel off can still pass the CRC
-    # on a few frames, but the true one carries clearly more signal.
-    margins = np.arange(_CROP_MARGIN_STEP, _MAX_CROP_MARGIN + 1e-6, _CROP_MARGIN_STEP)
-    readings = [_read(subset, float(margin)) for margin in margins]
-    candidate = max(readings, key=lambda r: (r.found, r.confidence))
-    if not candidate.found:
-        return max(best, candidate, key=lambda r: r.confidence)
-    confirmed = _read(lumas, candidate.crop_margin)  # all frames
-    return confirmed if confirmed.found else candidate
+    found = detect_resynchronised(lumas)
+    return found if found.found or found.confidence > best.confidence else best
 
 
-def _read(lumas: list[np.ndarray], margin: float) -> WatermarkReading:
-    """Decode assuming the frames show the grid's centre square [margin, GRID - margin)."""
-    votes = np.zeros(N_SLOTS, np.float64)
-    for y in lumas:
-        phase = 2 * np.pi * (_coefficients(_crop_to_grid(y, margin)[None])[0] - _DITHER) / STEP
-        votes += np.cos(phase)  # +1 on the bit-0 lattice, -1 on the bit-1 lattice
-    usable = _slots_inside(margin)
-    votes = np.where(usable, votes / max(len(lumas), 1), 0.0)
+def read_grids(
+    grids: list[np.ndarray],
+    masks: list[np.ndarray],
+    usable: np.ndarray | None = None,
+    view_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0),
+    mirrored: bool = False,
+) -> WatermarkReading:
+    """Decode from (GRID, GRID) luma grids in the original frame's geometry, their texture masks,
+    and the (N_SLOTS,) slots that are in view (all by default).
+
+    Two readings, the better kept: votes of every frame averaged (survives motion), and the
+    vote of the frames' average (static content: averaging the coefficients first cancels the
+    encoder's noise before the lattice is read, worth ~2x in noise)."""
+    coeffs = _coefficients(np.stack(grids))
+    weight = np.repeat(_blocks(np.stack(masks)).mean(2), len(_COEFFS), axis=1) + _VOTE_FLOOR
+    per_frame = (weight * np.cos(2 * np.pi * (coeffs - _DITHER) / STEP)).sum(0) / weight.sum(0)
+    readings = [_decode_votes(per_frame, usable, len(grids), view_box, mirrored)]
+    if len(grids) > 1:
+        static = np.cos(2 * np.pi * (coeffs.mean(0) - _DITHER) / STEP) * weight.mean(0)
+        readings.append(_decode_votes(static / weight.mean(0).max(), usable, len(grids),
+                                      view_box, mirrored))  # fmt: skip
+    return max(readings, key=lambda r: (r.found, -r.raw_ber))
+
+
+def _decode_votes(
+    votes: np.ndarray,
+    usable: np.ndarray | None,
+    n_frames: int,
+    view_box: tuple[float, float, float, float],
+    mirrored: bool,
+) -> WatermarkReading:
+    """(N_SLOTS,) soft votes (+1: bit 0) -> the reading (CRC and agreement checked)."""
+    if usable is None:
+        usable = np.ones(N_SLOTS, bool)
+    votes = np.where(usable, votes, 0.0)
     soft = np.bincount(_BIT_OF_SLOT, weights=votes, minlength=ecc.CODED_BITS)
     payload, crc_ok, codeword = ecc.decode_payload(soft)
     signs = 1.0 - 2.0 * codeword
     raw_ber = float(np.mean((soft * signs) <= 0))
     confidence = float(np.sum(votes * signs[_BIT_OF_SLOT]) / max(usable.sum(), 1))
     found = crc_ok and raw_ber <= MAX_RAW_BER
-    edge = margin / GRID
-    return WatermarkReading(
-        found, payload if found else None, raw_ber, confidence, len(lumas), margin,
-        (edge, edge, 1 - edge, 1 - edge),
-    )
+    return WatermarkReading(found, payload if found else None, raw_ber, confidence, n_frames,
+                            view_box, mirrored)  # fmt: skip
 
 
-def _crop_to_grid(luma: np.ndarray, margin: float) -> np.ndarray:
-    """Map a (h, w) luma frame onto the grid's centre square [margin, GRID - margin).
+def lattice_coherence(
+    grids: np.ndarray, usable: np.ndarray, weights: np.ndarray | None = None
+) -> float:
+    """How close the (n, GRID, GRID) grids' slot coefficients sit to the watermark's lattices,
+    whatever the payload (both bits' lattices are multiples of STEP / 2 from the dither): about
+    0 for unmarked or misaligned frames, towards 1 for marked, aligned ones. `weights`
+    (n, GRID, GRID): how much each cell counts (the texture that carries the mark)."""
+    if not usable.any():
+        return 0.0
+    cos = np.cos(4 * np.pi * (_coefficients(grids) - _DITHER) / STEP)[:, usable]
+    if weights is None:
+        return float(cos.mean())
+    per_slot = np.repeat(_blocks(weights).mean(2), len(_COEFFS), axis=1)[:, usable] + 1e-3
+    return float((cos * per_slot).sum() / per_slot.sum())
 
-    The frame is pasted at full resolution into a canvas the size the uncropped frame had,
-    then area-resampled like an uncropped one: the grid's pixel boundaries land where the
-    embedder's were (a resize plus a sub-pixel warp blurred away half the signal)."""
-    if margin == 0:
-        return _to_grid(luma)
-    height, width = luma.shape
-    keep = (GRID - 2 * margin) / GRID
-    full_h, full_w = round(height / keep), round(width / keep)
-    top, left = (full_h - height) // 2, (full_w - width) // 2
-    canvas = np.zeros((full_h, full_w), np.uint8)
-    canvas[top : top + height, left : left + width] = luma
-    return _to_grid(canvas)
 
-
-def _slots_inside(margin: float) -> np.ndarray:
-    """(N_SLOTS,) bool: slots whose 8x8 block lies entirely inside the visible square."""
-    first = int(np.ceil(margin / BLOCK))
-    last = int(np.floor((GRID - margin) / BLOCK))
-    inside = np.zeros((_BLOCKS, _BLOCKS), bool)
-    inside[first:last, first:last] = True
-    return np.repeat(inside.reshape(-1), len(_COEFFS))
+def slots_inside(box: tuple[float, float, float, float]) -> np.ndarray:
+    """(N_SLOTS,) bool: slots whose 8x8 block lies inside the visible part `box` (relative
+    x0, y0, x1, y1) of the grid, give or take half a grid pixel."""
+    x0, y0, x1, y1 = (v * GRID for v in box)
+    edges = np.arange(_BLOCKS) * BLOCK
+    cols = (edges >= x0 - 0.5) & (edges + BLOCK <= x1 + 0.5)
+    rows = (edges >= y0 - 0.5) & (edges + BLOCK <= y1 + 0.5)
+    return np.repeat((rows[:, None] & cols[None, :]).reshape(-1), len(_COEFFS))
 
 
 def psnr_db(original: np.ndarray, marked: np.ndarray) -> float:
