@@ -89,8 +89,8 @@ class Commands:
 
     async def forget_ask(self, ctx: Context) -> Reply:
         return Reply("This deletes your name, ids, quotes and files here, and takes down every "
-                     "video you made (stopping any still in progress). Videos already downloaded elsewhere still verify as ours. "
-                     "Go ahead?",
+                     "video you made (stopping any still in progress). Videos already "
+                     "downloaded elsewhere still verify as ours. Go ahead?",
                      ((Button("Yes, forget me", "f:me:ok", "danger"),
                        Button("No", "f:me:no", "secondary")),), private=True)
 
