@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).parent
+pytestmark = pytest.mark.slow  # runs pytest in a subprocess
 
 
 @pytest.mark.parametrize(("ci", "outcome"), [("", "skipped"), ("true", "failed")])

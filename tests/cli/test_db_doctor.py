@@ -63,6 +63,7 @@ def test_db_unreachable_server_is_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     assert result.output.startswith("error:") and "secret" not in result.output
 
 
+@pytest.mark.slow
 def test_doctor_tells_the_truth_on_this_machine() -> None:
     """.ci/run installs everything required, so here only warnings may remain."""
     result = runner.invoke(app, ["doctor"])

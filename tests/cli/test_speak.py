@@ -81,6 +81,7 @@ def test_voices_lists_voices_and_languages():
     assert "pt-br" in result.output and "de" in result.output
 
 
+@pytest.mark.slow
 def test_speak_in_the_voice_of_a_sample(tmp_path):
     out = tmp_path / "cloned.wav"
     sample = ASSETS / "speaker_a_8s.mp3"

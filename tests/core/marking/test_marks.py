@@ -59,6 +59,7 @@ def _finish(frames_format, tmp_path: Path, credentials, name: str = "video.mp4")
     )
 
 
+@pytest.mark.slow
 def test_streamed_finish_marks_exactly_like_the_whole_clip(
     portrait_clip: np.ndarray, tmp_path: Path
 ) -> None:

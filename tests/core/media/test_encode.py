@@ -135,6 +135,7 @@ def test_streamed_batches_encode_like_the_whole_clip(clip: np.ndarray, tmp_path:
     assert streamed.path.read_bytes() == whole.path.read_bytes()
 
 
+@pytest.mark.slow
 def test_streamed_encoder_with_a_budget_keeps_it(clip: np.ndarray, tmp_path: Path) -> None:
     from vitaphone.core.media.encode import StreamingEncoder
 
