@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from vitaphone.bots import checks, consent_step, store, wording
 from vitaphone.bots.contract import AnimateRequest, Attachment, Context, Reply
-from vitaphone.core.errors import Banned, RateLimited
+from vitaphone.core.errors import BadOption, Banned, RateLimited
 from vitaphone.storage.states import JobState
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ class RequestFlow:
         quote = req.quote
         emotion, intensity, language = checks.check_options(req.emotion, req.intensity_percent,
                                                             req.language)
+        if recording is None and audio_kind_unknown is None and not (quote or "").strip():
+            raise BadOption(*wording.no_quote(ctx.chat.platform))
         if recording is None and audio_kind_unknown is None:
             from vitaphone.intake import check_quote
 

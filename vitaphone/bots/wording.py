@@ -92,6 +92,15 @@ def voices_text(platform: str = "telegram") -> str:
     return f"Base voices ({how}):\n" + "\n".join(lines)
 
 
+def no_quote(platform: str) -> tuple[str, str]:
+    """(message, hint) for a portrait that came without words to speak."""
+    if platform == "telegram":
+        return ("This photo has no quote to speak.",
+                "Send it again with the quote as its caption, or reply to the photo with "
+                "/animate and the quote, or with a voice note or an audio file.")
+    return ("There is no quote to speak.", "Give /animate a quote, or a recording as audio.")
+
+
 # --- consent step ---------------------------------------------------------------------------
 def ask_portrait(quote: str | None, *, recording: bool = False) -> str:
     if recording:
