@@ -35,8 +35,30 @@ class Webhook:
     port: int = 8443
 
 
+_TOKEN_HINTS = {
+    "telegram": "Create a bot with @BotFather in Telegram and set its token.",
+    "discord": "Create a bot in the Discord developer portal and set its token.",
+}
+
+
+def _token(settings: Settings, platform: str) -> str:
+    secret = getattr(settings, f"{platform}_token", None)
+    return secret.get_secret_value().strip() if secret is not None else ""
+
+
 def configured_platforms(settings: Settings) -> list[str]:
-    return [p for p in PLATFORMS if getattr(settings, f"{p}_token") is not None]
+    return [p for p in PLATFORMS if _token(settings, p)]
+
+
+def check_tokens(settings: Settings, platforms: list[str]) -> None:
+    """Refuse at once (before the database, studio and queue open) when a token is missing."""
+    if not platforms:
+        raise ConfigError("No bot token is set.",
+                          "Set VITAPHONE_TELEGRAM_TOKEN and/or VITAPHONE_DISCORD_TOKEN.")
+    for platform in platforms:
+        if not _token(settings, platform):
+            raise ConfigError(f"VITAPHONE_{platform.upper()}_TOKEN is not set.",
+                              _TOKEN_HINTS[platform])
 
 
 async def start_telegram(settings: Settings, service: BotService,
@@ -46,10 +68,8 @@ async def start_telegram(settings: Settings, service: BotService,
 
     from vitaphone.bots.telegram import build_application
 
-    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
-    if not token:
-        raise ConfigError("VITAPHONE_TELEGRAM_TOKEN is not set.",
-                          "Create a bot with @BotFather in Telegram and set its token.")
+    check_tokens(settings, ["telegram"])
+    token = _token(settings, "telegram")
     app = build_application(token, service, base_url=settings.telegram_base_url,
                             base_file_url=settings.telegram_base_file_url)
     try:
@@ -93,9 +113,7 @@ async def serve(settings: Settings, platforms: list[str], *,
     from vitaphone.storage.migrate import ensure_schema_async
     from vitaphone.studio import Studio
 
-    if not platforms:
-        raise ConfigError("No bot token is set.",
-                          "Set VITAPHONE_TELEGRAM_TOKEN and/or VITAPHONE_DISCORD_TOKEN.")
+    check_tokens(settings, platforms)
     await ensure_schema_async(settings.database_url, embedded=settings.embedded_database)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -36,8 +36,9 @@ def _serve(platforms: list[str] | None, webhook: str | None, listen: str, port: 
         hook = Webhook(webhook, listen, port) if webhook else None
         asyncio.run(serve(settings, chosen, webhook=hook))
     except UserFacingError as exc:
+        # soft_wrap: one line, never folded at the (80-column, when piped) console width.
         _err.print(f"[red]error:[/red] {escape(exc.message)} {escape(exc.hint)}".rstrip(),
-                   highlight=False)
+                   highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         pass
