@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from vitaphone.config import load_settings
 from vitaphone.consent import ConsentBasis
-from vitaphone.core.errors import Banned, BadImage, RateLimited
+from vitaphone.core.errors import Banned, RateLimited
 from vitaphone.core.pipeline import AnimateInputs, AnimateOptions
 from vitaphone.storage import records
 from vitaphone.storage.models import Chat, Job, User
