@@ -1,11 +1,12 @@
 """The Telegram flow end to end through the real python-telegram-bot and the fake Bot API:
 photo + quote -> consent buttons -> queued -> progress edits -> video posted with caption ->
-/verify -> report -> admin takedown deletes the message -> audit entry."""
+/verify -> report -> admin takedown deletes the message -> audit entry. On SQLite (the embedded
+default) and on PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import PORTRAIT
+from conftest import PORTRAIT, close_stack, open_stack, start_telegram, stop_telegram
 from sqlalchemy import select
 
 from vitaphone.storage.models import AuditLog, ConsentRecord, Job, Provenance, Report
@@ -25,8 +26,29 @@ async def consent_through(fake, user, chat_id: int, *, who: str = "A public-doma
     fake.press(user, ready, "Confirm")
 
 
-async def test_private_chat_full_flow(telegram_bot, fake_telegram, bot_stack) -> None:
-    fake = fake_telegram
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def flow_database(request: pytest.FixtureRequest) -> str | None:
+    """None: the embedded SQLite default. PostgreSQL: a scratch database of this test's own
+    (not the session's shared one: the in-process queue renders every queued job it finds)."""
+    return None if request.param == "sqlite" else request.getfixturevalue("fresh_postgres_url")
+
+
+@pytest.fixture
+async def flow_stack(flow_database: str | None, fake_telegram):
+    extra = {"database_url": flow_database} if flow_database else {}
+    stack = await open_stack(device="cpu", admins="telegram:9000", **extra)
+    app = await start_telegram(stack, fake_telegram)
+    try:
+        yield stack
+    finally:
+        await stop_telegram(app)
+        await close_stack(stack)
+
+
+async def test_private_chat_full_flow(flow_stack, flow_database, fake_telegram) -> None:
+    fake, bot_stack = fake_telegram, flow_stack
+    async with bot_stack.studio.sessions() as session:  # the database this run is about
+        assert session.bind.dialect.name == ("sqlite" if flow_database is None else "postgresql")
     user, chat = fake.user(USER), fake.chat(USER)
     photo = fake.message(user, chat, photo=PORTRAIT.read_bytes(), caption="Imagination rules.")
     fake.push(photo)
