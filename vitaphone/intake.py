@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from vitaphone.core.errors import BadOption, SpeechTooLong, TextTooLong
 
 if TYPE_CHECKING:
-    from vitaphone.core.pipeline import AnimateInputs, AnimateOptions, InputLimits
+    from vitaphone.core.request import AnimateInputs, AnimateOptions, InputLimits
 
 MAX_NAME_CHARS = 120
 # Recordings and voice samples: a minute of 48 kHz stereo WAV is 11 MB; a phone video with

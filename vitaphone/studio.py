@@ -26,7 +26,7 @@ from typing import Any
 from vitaphone.config import Settings
 from vitaphone.consent import ConsentBasis
 from vitaphone.core.errors import Banned, UserFacingError
-from vitaphone.core.pipeline import AnimateInputs, AnimateOptions, InputLimits, Marking
+from vitaphone.core.request import AnimateInputs, AnimateOptions, InputLimits, Marking
 from vitaphone.storage.states import JobState
 from vitaphone.workspace import (
     RenderStopped,

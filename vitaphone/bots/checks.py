@@ -29,7 +29,7 @@ from vitaphone.core.errors import (
 )
 
 if TYPE_CHECKING:  # the pipeline module pulls in the motion stack (scipy)
-    from vitaphone.core.pipeline import InputLimits
+    from vitaphone.core.request import InputLimits
 
 _MB = 1024 * 1024  # sizes shown in MB are MiB, like the limits they are compared with
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")

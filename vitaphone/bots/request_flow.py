@@ -180,7 +180,7 @@ class RequestFlow:
         return consent_step.next_question(row.id, request, dict(row.answers), allowed)
 
     async def _submit(self, ctx: Context, rid: str) -> Reply | None:
-        from vitaphone.core.pipeline import AnimateInputs, AnimateOptions
+        from vitaphone.core.request import AnimateInputs, AnimateOptions
         from vitaphone.studio import Requester
 
         svc = self.service

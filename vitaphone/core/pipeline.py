@@ -34,8 +34,14 @@ from vitaphone.core.marking.c2pa_credentials import (
     SigningCredentials,
 )
 from vitaphone.core.marking.marks import FinishedVideo, FinishStream
+# The request types live in a light module (bots import them without the media stack).
+from vitaphone.core.request import (  # noqa: F401  (re-exported)
+    AnimateInputs,
+    AnimateOptions,
+    InputLimits,
+    Marking,
+)
 from vitaphone.core.media.types import FrameFormat
-from vitaphone.core.motion.types import Emotion
 from vitaphone.core.speech.types import Speech
 
 if TYPE_CHECKING:  # the renderer pulls in torch: imported when a render starts
@@ -44,69 +50,6 @@ if TYPE_CHECKING:  # the renderer pulls in torch: imported when a render starts
 # progress(stage, fraction of that stage done in [0, 1])
 Progress = Callable[[str, float], None]
 STAGES = ("portrait", "speech", "motion", "render", "finish")
-
-
-@dataclass(frozen=True)
-class InputLimits:
-    """Bounds on what a user may send (from Settings.limits in the app layer)."""
-
-    max_portrait_bytes: int = 10 * 1024 * 1024
-    max_portrait_pixels: int = 40_000_000
-    max_quote_chars: int = 300
-    max_audio_s: float = 30.0
-    min_voice_sample_s: float = 5.0
-    max_voice_sample_s: float = 60.0
-    max_speech_s: float = 30.0
-
-
-@dataclass(frozen=True)
-class AnimateInputs:
-    """What the user sent. Exactly one of `text` or `audio` drives the speech; with `audio`,
-    `text` is the optional transcript. Names are what the user called the files (for messages)."""
-
-    portrait: bytes
-    portrait_name: str = "the portrait"
-    text: str | None = None
-    audio: bytes | None = None
-    audio_name: str = "the recording"
-    voice_sample: bytes | None = None
-    voice_sample_name: str = "the voice sample"
-
-    def __post_init__(self) -> None:
-        if self.audio is None and not (self.text or "").strip():
-            raise BadOption("Nothing to say: give a quote or a recording.",
-                            "Send the text to speak, or an audio clip.")
-        if self.audio is not None and self.voice_sample is not None:
-            raise BadOption("A recording and a voice sample were both given.",
-                            "A recording already has its voice; send one or the other.")
-
-
-@dataclass(frozen=True)
-class AnimateOptions:
-    emotion: Emotion | str = Emotion.NEUTRAL
-    intensity: float = 0.7
-    seed: int = 0
-    language: str | None = "en"  # None: picked from the quote's script
-    base_voice: str | None = None
-    device: str = "auto"
-    head_motion_amplitude: float = 1.0
-    max_side: int = 1024
-    size_budget_bytes: int | None = None
-    limits: InputLimits = InputLimits()
-
-
-@dataclass(frozen=True)
-class Marking:
-    """How the output is marked: the watermark payload (leads to the provenance record), the
-    visible label, and the C2PA signing chain. `consent_basis` and `job_id` go into our C2PA
-    assertion (no personal data)."""
-
-    watermark_payload_hex: str
-    credentials: SigningCredentials
-    consent_basis: str
-    job_id: str | None = None
-    label_text: str = "AI-generated · synthetic"
-    label_corner: str = "bottom-left"
 
 
 @dataclass(frozen=True)
