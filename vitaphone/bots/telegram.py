@@ -211,18 +211,23 @@ def audio_of(msg: Message | None) -> Attachment | None:
     if msg.voice is not None:
         v = msg.voice
         return Attachment("telegram", v.file_id, "voice", "voice note", v.mime_type, v.file_size,
-                          float(v.duration.total_seconds() if hasattr(v.duration, "total_seconds")
-                                else v.duration))
+                          _seconds(v))
     if msg.audio is not None:
         a = msg.audio
         return Attachment("telegram", a.file_id, "audio", a.file_name, a.mime_type, a.file_size,
-                          float(a.duration.total_seconds() if hasattr(a.duration, "total_seconds")
-                                else a.duration))
+                          _seconds(a))
     doc = msg.document
     if doc is not None and (doc.mime_type or "").startswith("audio/"):
         return Attachment("telegram", doc.file_id, "document", doc.file_name, doc.mime_type,
                           doc.file_size)
     return None
+
+
+def _seconds(media: object) -> float | None:
+    """A voice note's or audio file's duration in seconds, read from its JSON form: the
+    `duration` attribute warns while PTB moves it from int to timedelta (v22.2)."""
+    duration = media.to_dict().get("duration")  # type: ignore[attr-defined]
+    return float(duration) if duration is not None else None
 
 
 def video_of(msg: Message | None) -> Attachment | None:
