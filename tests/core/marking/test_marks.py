@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.core.marking.clips import PAYLOAD, as_frames
 from vitaphone.core.marking import c2pa_credentials as cc
