@@ -42,6 +42,7 @@ class Sent:
     edits: int = 0
     reply_to: int | None = None
     from_bot: bool = True
+    history: list[str] = field(default_factory=list)  # earlier texts, before each edit
 
 
 class FakeTelegram:
@@ -298,6 +299,7 @@ class FakeTelegram:
         new_buttons = markup.get("inline_keyboard", [])
         if sent.text == params["text"] and sent.buttons == new_buttons:
             return _error(400, "Bad Request: message is not modified")
+        sent.history.append(sent.text or "")
         sent.text, sent.buttons, sent.edits = params["text"], new_buttons, sent.edits + 1
         return _ok({"message_id": sent.message_id, "date": int(time.time()), "text": sent.text,
                     "chat": {"id": sent.chat_id, "type": "private", "first_name": "Ada"}})

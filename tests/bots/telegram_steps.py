@@ -54,6 +54,7 @@ def transcript(fake: Any, chat_id: int) -> str:
     for m in fake.sent_to(chat_id):
         body = m.text if m.text is not None else f"[video] {m.caption}"
         buttons = "  ".join(f"[{b['text']}]" for row in m.buttons for b in row)
-        lines.append(("(deleted) " if m.deleted else "") + body + (f"\n  {buttons}" if buttons
-                                                                    else ""))
+        earlier = "".join(f"{text}\n  (edited to:)\n" for text in m.history)
+        lines.append(("(deleted) " if m.deleted else "") + earlier + body
+                     + (f"\n  {buttons}" if buttons else ""))
     return "\n---\n".join(lines)

@@ -41,7 +41,7 @@ async def test_voice_sample_and_recording_replies(telegram_bot, fake_telegram, b
     assert "voice sample" in ask.text and "recording" in ask.text, ask.text
     fake.press(ada, ask, "A voice sample")
     await fake.wait_for(lambda: "who is in the portrait?" in ask.text, 20, "portrait question")
-    assert "“Hello there.”" in ask.text
+    assert "“Hello there.” in the voice of your sample." in ask.text
     fake.press(ada, ask, "This is me")
     await fake.wait_for(lambda: "Whose voice" in ask.text, 10, "the voice question")
     fake.press(ada, ask, "This is my voice")

@@ -39,7 +39,8 @@ async def test_delete_button_and_report(telegram_bot, fake_telegram, bot_stack) 
     await fake.wait_for_text(GROUP, "the moderators will look at it")
     logged = await fake.wait_for_text(MOD_LOG, f"on job {job}")
     print(logged.text)
-    assert "this never happened" in logged.text and f"/mod takedown {job}" in logged.text
+    assert logged.text == (f"Report 1 on job {job} in “Test group”: this never happened\n"
+                           f"Take it down with /mod takedown {job} REASON")
 
     removed = fake.press(mo, video, "Delete")
     assert "requester is told" in await fake.wait_for(lambda: fake.popup(removed), 10, "pop-up")

@@ -159,8 +159,7 @@ class Commands:
 
             await messenger.send_text(
                 ChatRef(ctx.chat.platform, mod_log),
-                Reply(f"Report {report_id} on job {job.id}: {wording.short(reason, 200)}\n"
-                      f"Take it down with /mod takedown {job.id} REASON"))
+                Reply(wording.report_for_mods(report_id, job.id, reason, ctx.chat.title)))
         log.info("report %d filed on job %s", report_id, job.id)
         return Reply("Thank you: the moderators will look at it.", private=True)
 

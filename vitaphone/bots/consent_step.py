@@ -64,7 +64,8 @@ def next_question(rid: str, request: dict[str, Any], answers: dict[str, Any],
         rows = tuple((Button(wording.PORTRAIT_CHOICES[b], f"c:{rid}:p:{_CODES[b]}"),)
                      for b in bases)
         return Reply(wording.ask_portrait(request.get("quote"),
-                                          recording=bool(request.get("recording"))),
+                                          recording=bool(request.get("recording")),
+                                          sample=bool(request.get("voice_sample"))),
                      rows + ((_cancel(rid),),),
                      private=True)
     if request.get("voice_sample") and "voice" not in answers:

@@ -102,11 +102,13 @@ def no_quote(platform: str) -> tuple[str, str]:
 
 
 # --- consent step ---------------------------------------------------------------------------
-def ask_portrait(quote: str | None, *, recording: bool = False) -> str:
+def ask_portrait(quote: str | None, *, recording: bool = False, sample: bool = False) -> str:
     if recording:
         about = "lip-syncing your recording."
+    elif quote:
+        about = f"saying “{short(quote)}”" + (" in the voice of your sample." if sample else "")
     else:
-        about = f"saying “{short(quote)}”" if quote else "speaking your recording."
+        about = "speaking your recording."
     return (f"Got it: a video of this face {about}\n\n"
             "Before I make it: who is in the portrait?")
 
@@ -135,6 +137,12 @@ def not_yours() -> str:
 
 def expired() -> str:
     return "This request is no longer open; send the photo again to start over."
+
+
+def report_for_mods(report_id: int, job_id: str, reason: str, chat_title: str | None) -> str:
+    where = f" in “{short(chat_title, 40)}”" if chat_title else ""
+    return (f"Report {report_id} on job {job_id}{where}: {short(reason, 200)}\n"
+            f"Take it down with /mod takedown {job_id} REASON")
 
 
 # --- progress and delivery ------------------------------------------------------------------
