@@ -75,7 +75,7 @@ async def test_status_then_cancel_a_queued_and_a_running_job(telegram_bot, fake_
     assert await _ask(fake, "/cancel") == f"Cancelling job {second}."
     assert await _ask(fake, f"/cancel {first}") == f"Cancelling job {first}."
     for progress, job_id in ((queued, second), (running, first)):
-        await fake.wait_for(lambda p=progress: p.text.startswith("Cancelled"), 30, "cancelled shown")
+        await fake.wait_for(lambda p=progress: p.text.startswith("Cancelled"), 30, "cancelled")
         assert progress.text == f"Cancelled: no video will be made (job {job_id})."
     async with bot_stack.studio.sessions() as session:
         states = {j.id: j.state.value for j in (await session.execute(select(Job))).scalars()}

@@ -67,8 +67,9 @@ async def test_private_chat_full_flow(flow_stack, flow_database, fake_telegram) 
     send = fake.calls_of("sendVideo")[0]
     assert str(send.params["supports_streaming"]).lower() == "true"
     assert [b["text"] for b in video.buttons[0]] == ["Report", "Delete"]
-    # One progress message, edited in place, ends with "Done".
-    assert queued.edits >= 2 and queued.text.startswith("Done")
+    # One progress message, edited in place, ends with "Done" (edited just after the post).
+    await fake.wait_for(lambda: queued.text.startswith("Done"), 10, "progress says done")
+    assert queued.edits >= 2
 
     # /verify: the posted file, captioned /verify.
     fake.push(fake.message(user, chat, video=video.video, caption="/verify"))

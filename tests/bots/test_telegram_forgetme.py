@@ -31,9 +31,10 @@ async def test_forgetme_erases_takes_down_and_still_verifies(telegram_bot, fake_
     fake.press(user, ask, "Yes, forget me")
     answer = await fake.wait_for_text(USER, "I forgot you", 20)
     print(transcript(fake, USER))
-    assert answer.text == "Done: I forgot you and took down 1 video, and stopped 1 still in progress."
+    assert answer.text == ("Done: I forgot you and took down 1 video, and stopped 1 still in "
+                           "progress.")
     assert video.deleted  # every posted copy, deleted by the time the answer comes
-    await fake.wait_for(lambda: running.text.startswith("Cancelled"), 30, "the running job cancelled")
+    await fake.wait_for(lambda: running.text.startswith("Cancelled"), 30, "running job cancelled")
     assert len(fake.calls_of("sendVideo")) == 1
     assert not [m for m in fake.sent_to(USER) if "took down your video" in (m.text or "")]
 
