@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vitaphone.queue.base import SqlQueue
-from vitaphone.queue.runner import JobRunner
+from vitaphone.queue.runner import JobRunner, size_thread_pool
 from vitaphone.queue.sweeper import sweep
 from vitaphone.storage import leases
 from vitaphone.workspace import StopReason
@@ -45,6 +45,7 @@ class InProcessQueue(SqlQueue):
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> InProcessQueue:
+        size_thread_pool(self.concurrency)
         async with self.sessions.begin() as session:
             await leases.register_worker(session, self.worker_id, device=self.settings.device,
                                          concurrency=self.concurrency)

@@ -36,6 +36,17 @@ _TRANSIENT_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ETIME
                                errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EPIPE})
 
 
+def size_thread_pool(concurrency: int) -> None:
+    """Give the running loop's default executor room for `concurrency` renders (each holds a
+    thread for its whole run) plus the short blob, fingerprint and intake calls beside them:
+    asyncio's default (cores + 4) would make those wait behind renders at high concurrency."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=concurrency + 8, thread_name_prefix="vitaphone"))
+
+
 def is_transient(exc: BaseException) -> bool:
     """Lost database or Redis connections, a GPU out of memory: worth retrying later."""
     if {cls.__name__ for cls in type(exc).__mro__} & _TRANSIENT_NAMES:

@@ -131,7 +131,7 @@ async def serve(settings: Settings, options: WorkerOptions) -> None:
         redis_settings,
         sweeper_queue,
     )
-    from vitaphone.queue.runner import JobRunner
+    from vitaphone.queue.runner import JobRunner, size_thread_pool
     from vitaphone.queue.sweeper import sweep
     from vitaphone.storage import leases
     from vitaphone.studio import Studio
@@ -139,6 +139,7 @@ async def serve(settings: Settings, options: WorkerOptions) -> None:
     queue = settings.queue
     concurrency = options.concurrency or queue.concurrency
     await check_reachable(settings)
+    size_thread_pool(concurrency)
     if options.warm:
         seconds = await asyncio.to_thread(warm_engines, settings, concurrency)
         log.info("engines warm in %.1f s (device %s, %d job(s) at once)", seconds,
