@@ -20,7 +20,6 @@ def worker(
 ) -> None:
     """Render queued jobs from Redis until SIGTERM (running jobs finish or go back)."""
     import asyncio
-    import logging
     import sys
 
     from vitaphone.config import load_settings
@@ -35,9 +34,8 @@ def worker(
             alive, detail = asyncio.run(health(settings))
             print(("alive: " if alive else "not alive: ") + detail)
             raise typer.Exit(0 if alive else 1)
-        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("vitaphone").setLevel(logging.INFO)
+        # Logging is set up by the CLI (vitaphone.logs): INFO to <data dir>/logs, warnings to
+        # stderr.
         asyncio.run(serve(settings, WorkerOptions(device=device, concurrency=concurrency,
                                                   warm=warm)))
     except (typer.Exit, KeyboardInterrupt):
