@@ -15,6 +15,7 @@ record whose watermark payload and manifest id lead back to them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -279,13 +280,20 @@ class Studio:
                     remove_work_dir(work)
 
         recorder = asyncio.create_task(self._record_stages(job_id, stages))
-        beater = asyncio.create_task(self._heartbeat(job_id, worker_id, control))
+        beats_done = asyncio.Event()
+        beater = asyncio.create_task(self._heartbeat(job_id, worker_id, control, beats_done))
         rendering = asyncio.ensure_future(asyncio.to_thread(render))
         try:
             try:
                 result = await asyncio.shield(rendering)
+            except asyncio.CancelledError:
+                control.stop(StopReason.INTERRUPT)  # the render thread stops at its next batch
+                raise
             finally:
-                beater.cancel()
+                # Never cancel a beat mid-transaction: on SQLite the abandoned connection would
+                # keep the write lock until it is garbage-collected.
+                beats_done.set()
+                await asyncio.shield(beater)
                 await self._finish_stages(recorder, stages)
             output_sha = await self.blobs.aput_file(result.path)
             from vitaphone.core.marking.marks import fingerprint_video  # what verify compares
@@ -344,13 +352,17 @@ class Studio:
             await leases.release(session, job_id, worker_id, to, note=note,
                                  error_code=error_code, error_message=error_message)
 
-    async def _heartbeat(self, job_id: str, worker_id: str, control: RunControl) -> None:
-        """Every HEARTBEAT_S: stage, progress and heartbeat to SQL; stop on a cancel request
-        or when the job is no longer ours. A database hiccup only skips a beat."""
+    async def _heartbeat(self, job_id: str, worker_id: str, control: RunControl,
+                         done: asyncio.Event) -> None:
+        """Every HEARTBEAT_S until `done`: stage, progress and heartbeat to SQL; stop the render
+        on a cancel request or when the job is no longer ours. A database hiccup skips a beat."""
         from vitaphone.storage import leases
 
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), HEARTBEAT_S)
+            if done.is_set():
+                return
             stage = control.stage
             try:
                 async with self.sessions.begin() as session:

@@ -43,6 +43,8 @@ class InProcessQueue(SqlQueue):
         self._pending: asyncio.Queue[str] = asyncio.Queue()
         self._known: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = asyncio.Event()
+        self._maintenance: asyncio.Task[None] | None = None
 
     async def start(self) -> InProcessQueue:
         size_thread_pool(self.concurrency)
@@ -52,7 +54,7 @@ class InProcessQueue(SqlQueue):
         await self.sweep()  # resume what a previous process left behind
         self._tasks = [asyncio.create_task(self._consume(), name=f"vitaphone-job-{i}")
                        for i in range(self.concurrency)]
-        self._tasks.append(asyncio.create_task(self._maintain(), name="vitaphone-sweeper"))
+        self._maintenance = asyncio.create_task(self._maintain(), name="vitaphone-sweeper")
         return self
 
     async def enqueue(self, job_id: str) -> None:
@@ -92,8 +94,11 @@ class InProcessQueue(SqlQueue):
     async def _maintain(self) -> None:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time() + self.settings.queue.sweep_s
-        while True:
-            await asyncio.sleep(WORKER_BEAT_S)
+        while not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), WORKER_BEAT_S)
+            if self._closing.is_set():
+                return
             try:
                 async with self.sessions.begin() as session:
                     await leases.worker_beat(session, self.worker_id)
@@ -105,6 +110,9 @@ class InProcessQueue(SqlQueue):
 
     async def aclose(self) -> None:
         """Stop: running jobs go back to the queue (a later start resumes them)."""
+        self._closing.set()  # the sweeper ends between transactions, never inside one
+        if self._maintenance is not None:
+            await asyncio.shield(self._maintenance)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -176,7 +176,8 @@ async def serve(settings: Settings, options: WorkerOptions) -> None:
         queue_name=sweeper_queue(queue.name),
         redis_pool=await create_pool(redis_settings(settings.redis_url)),
         max_jobs=1, poll_delay=0.5, keep_result=0, handle_signals=False)
-    beats = asyncio.create_task(_beat(studio, worker_id))
+    stopping = asyncio.Event()
+    beats = asyncio.create_task(_beat(studio, worker_id, stopping))
     sweeping = asyncio.create_task(sweeper.async_run())
     log.info("worker %s on queue %r: %d job(s) at once", worker_id, queue.name, concurrency)
     try:
@@ -184,24 +185,28 @@ async def serve(settings: Settings, options: WorkerOptions) -> None:
             await render.async_run()
     finally:
         await render.close()  # waits for the cancelled jobs to put themselves back
-        beats.cancel()
+        stopping.set()  # a beat ends between transactions, never inside one
+        await beats
+        with contextlib.suppress(Exception):
+            async with studio.sessions.begin() as session:
+                await leases.worker_stopped(session, worker_id)
         await sweeper.close()
         sweeping.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sweeping
-        with contextlib.suppress(Exception):
-            async with studio.sessions.begin() as session:
-                await leases.worker_stopped(session, worker_id)
         await client.aclose()
         await studio.aclose()
         log.info("worker %s stopped", worker_id)
 
 
-async def _beat(studio: Any, worker_id: str) -> None:
+async def _beat(studio: Any, worker_id: str, stopping: asyncio.Event) -> None:
     from vitaphone.storage import leases
 
-    while True:
-        await asyncio.sleep(WORKER_BEAT_S)
+    while not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), WORKER_BEAT_S)
+        if stopping.is_set():
+            return
         try:
             async with studio.sessions.begin() as session:
                 await leases.worker_beat(session, worker_id)
