@@ -92,12 +92,13 @@ def list_jobs(
     rows = _run(work)
     table = Table(show_lines=False, box=None)
     table.add_column("job", no_wrap=True, min_width=32)
-    for column in ("state", "stage", "progress", "tries", "user", "created", "error"):
-        table.add_column(column, overflow="fold")
+    for column in ("state", "stage", "done"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("user", overflow="ellipsis", no_wrap=True, max_width=24)
+    table.add_column("error", overflow="ellipsis", no_wrap=True)  # `jobs show ID`: all of it
     for job, owner in rows:
         table.add_row(job.id, job.state.value, job.stage or "", f"{job.progress:.0%}",
-                      str(job.attempts), f"{owner.platform}:{owner.platform_user_id or '-'}",
-                      job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                      f"{owner.platform}:{owner.platform_user_id or '-'}",
                       escape((job.error_message or "")[:60]))
     _console.print(table if rows else "No jobs.")
 
