@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-
 from queue_helpers import (  # noqa: F401 - fixtures
     LONG,
     child_env,
@@ -24,6 +22,8 @@ from queue_helpers import (  # noqa: F401 - fixtures
     submit,
     wait_for,
 )
+from sqlalchemy import func, select
+
 from vitaphone.cli.doctor import check_queue
 from vitaphone.queue.arq_queue import ArqQueue
 from vitaphone.storage import records
