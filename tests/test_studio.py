@@ -79,6 +79,8 @@ async def test_render_records_consent_job_and_provenance_and_verifies(
                 select(Provenance).where(Provenance.job_id == job.id))).scalar_one()
             assert record.watermark_payload_hex == rendered.watermark_payload_hex
             assert record.c2pa_manifest_id == rendered.manifest_id
+            # The picture's fingerprint, so verify tells an edited copy from a forged mark.
+            assert len(record.content_fingerprint["hashes"]) >= 2 and record.output_duration_s
             assert record.params["emotion"] == "happy"
             assert "renderer" in record.engines and "speech" in record.engines
             import torch
@@ -88,7 +90,7 @@ async def test_render_records_consent_job_and_provenance_and_verifies(
         assert studio.blobs.exists(rendered.output_sha256)
         verdict = await verify_video(out, session_factory=studio.sessions,
                                      trust_anchor_pem=studio.credentials.trust_anchor_pem)
-        assert verdict.marked
+        assert verdict.marked and verdict.kind == "exact"
         assert verdict.provenance is not None and verdict.provenance.job_id == submitted.job_id
     finally:
         await studio.aclose()

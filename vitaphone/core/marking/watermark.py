@@ -79,6 +79,8 @@ _BASIS = np.stack([np.outer(_D[u], _D[v]).reshape(-1) for u, v in _COEFFS], axis
     np.float32
 )
 N_SLOTS = _BLOCKS * _BLOCKS * len(_COEFFS)
+# (64, n_coeffs^2): B^T diag(m) B of a block is m @ _GRAM_TERMS (one matmul for all blocks).
+_GRAM_TERMS = np.einsum("pk,pl->pkl", _BASIS, _BASIS).reshape(BLOCK * BLOCK, -1)
 
 
 def _layout() -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +107,7 @@ class WatermarkReading:
     confidence: mean agreement of the slot votes with the decoded codeword, in [-1, 1].
     view_box: the part (x0, y0, x1, y1) of the original frame the frames show, relative;
     mirrored: whether they show it mirrored left-right (both as the detector found them).
+    crc_ok: the decoded payload passed the CRC (found also needs raw_ber <= MAX_RAW_BER).
     """
 
     found: bool
@@ -114,6 +117,7 @@ class WatermarkReading:
     frames_used: int
     view_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     mirrored: bool = False
+    crc_ok: bool = False
 
 
 # --- shared transforms ------------------------------------------------------------------------
@@ -196,15 +200,16 @@ def _masked_pattern(wanted: np.ndarray, masks: np.ndarray) -> np.ndarray:
     m * (B x) whose coefficients B^T (m * B x) come as close to `wanted` as the mask allows:
     per block, (B^T diag(m) B + ridge I) x = wanted (a mostly flat block gets a weak change,
     carried by its textured pixels)."""
-    n = wanted.shape[0]
+    n, k = wanted.shape[0], len(_COEFFS)
     m = _blocks(masks)  # (n, blocks, 64)
-    gram = np.einsum("pk,nbp,pl->nbkl", _BASIS, m, _BASIS, optimize=True)
-    gram += _RIDGE * np.eye(len(_COEFFS), dtype=np.float32)
     # A block with little texture gets a proportionally smaller change: forcing it fully would
     # pile the whole change onto its few textured pixels (costly, and visible at their edge).
-    share = np.clip(m.mean(2) / _FULL_BLOCK, 0.0, 1.0)[..., None]  # (n, blocks, 1)
-    wanted = wanted.reshape(n, -1, len(_COEFFS)) * share
-    x = np.linalg.solve(gram, wanted[..., None])[..., 0]
+    share = np.clip(m.mean(2) / _FULL_BLOCK, 0.0, 1.0)  # (n, blocks)
+    wanted = wanted.reshape(n, -1, k) * share[..., None]
+    x = np.zeros_like(wanted)
+    some = share > 0  # flat blocks: nothing to solve
+    gram = (m[some] @ _GRAM_TERMS).reshape(-1, k, k) + _RIDGE * np.eye(k, dtype=np.float32)
+    x[some] = np.linalg.solve(gram, wanted[some][..., None])[..., 0]
     return _unblocks(m * (x @ _BASIS.T)).astype(np.float32)
 
 
@@ -299,7 +304,7 @@ def read_grids(
         static = np.cos(2 * np.pi * (coeffs.mean(0) - _DITHER) / STEP) * weight.mean(0)
         readings.append(_decode_votes(static / weight.mean(0).max(), usable, len(grids),
                                       view_box, mirrored))  # fmt: skip
-    return max(readings, key=lambda r: (r.found, -r.raw_ber))
+    return max(readings, key=lambda r: (r.found, r.crc_ok, -r.raw_ber))
 
 
 def _decode_votes(
@@ -320,7 +325,7 @@ def _decode_votes(
     confidence = float(np.sum(votes * signs[_BIT_OF_SLOT]) / max(usable.sum(), 1))
     found = crc_ok and raw_ber <= MAX_RAW_BER
     return WatermarkReading(found, payload if found else None, raw_ber, confidence, n_frames,
-                            view_box, mirrored)  # fmt: skip
+                            view_box, mirrored, crc_ok)  # fmt: skip
 
 
 def lattice_coherence(
