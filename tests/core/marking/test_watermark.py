@@ -91,6 +91,7 @@ def test_survives(distortion: dict, marked_mp4: Path, tmp_path: Path) -> None:
     assert reading.payload_hex == PAYLOAD  # all 64 bits: the CRC-32 vouches for them
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("edit", "box"),
     [
@@ -120,6 +121,15 @@ def test_survives_crops_and_mirroring(
     assert np.allclose(reading.view_box, box, atol=0.01)
 
 
+def test_cut_and_mirrored_frames_are_found_where_they_sit(portrait_clip: np.ndarray) -> None:
+    """The quick loop's resynchronisation check (no encoder): 12 % off the right, mirrored."""
+    marked = embed_watermark(portrait_clip[:12], PAYLOAD)
+    copy = np.ascontiguousarray(marked[:, :, : 256 * 88 // 100][:, :, ::-1])
+    reading = detect_watermark(copy)
+    assert reading.payload_hex == PAYLOAD and reading.mirrored
+    assert np.allclose(reading.view_box, (0.0, 0.0, 0.88, 1.0), atol=0.005)
+
+
 def test_first_2s_cut_really_cut(marked_mp4: Path, tmp_path: Path) -> None:
     copy = reencode(marked_mp4, tmp_path / "cut.mp4", start_s=2.0)
     assert read_video(copy, with_audio=False).rgb.shape[0] == 25  # 3 s clip -> the last second
@@ -130,12 +140,14 @@ def test_another_payload_reads_as_itself(portrait_clip: np.ndarray) -> None:
     assert reading.payload_hex == "0000000000000001"
 
 
+@pytest.mark.slow
 def test_unmarked_real_video_is_not_flagged() -> None:
     reading = _read(ASSETS / "M030_front_neutral_level1_001.mp4")
     assert not reading.found and reading.payload_hex is None
     assert reading.raw_ber > 0.15
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "portrait", ["einstein.jpg", "woman_in_black_standing.jpg", "mona_lisa.jpg"]
 )
