@@ -102,9 +102,6 @@ async def test_bad_requests_are_refused_in_one_sentence(h: DiscordHarness, bot_s
     assert await jobs(bot_stack) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the service shows FileTooLarge (a PlatformError) as "
-                   "'Something went wrong' instead of the size refusal; checks.fetch_portrait "
-                   "should turn it into ImageTooLarge")
 async def test_portrait_larger_than_it_claims_stops_at_the_limit(h: DiscordHarness,
                                                                  bot_stack) -> None:
     liar = portrait(h, b"\xff\xd8\xff" + b"\x00" * (11 * MB), size=1000)
