@@ -272,8 +272,8 @@ def _watermark_line(watermark: WatermarkReading) -> str:
     if watermark.mirrored:
         edits.append("mirrored")
     how = f"; the copy is {' and '.join(edits)}" if edits else ""
-    return (f"Invisible watermark: found, payload {watermark.payload_hex} (raw bit error rate "
-            f"{watermark.raw_ber:.1%} before error correction{how}).")  # fmt: skip
+    return (f"Invisible watermark: found (id {watermark.payload_hex}; {watermark.raw_ber:.0%} of "
+            f"its bits were damaged and repaired{how}).")  # fmt: skip
 
 
 # c2pa failure codes, grouped by what they mean to a person.

@@ -98,7 +98,7 @@ def test_our_exact_file_names_its_job_and_consent(made_video: tuple[Path, str]) 
     assert "This is exactly the AI-generated video this Vitaphone instance made on" in text
     assert f"for job {job_id}." in text and "Consent: self. Taken down: no." in text
     assert "intact, signed by \"Vitaphone content signer\", a signer we trust." in text
-    assert f"payload {payload}" in text
+    assert f"Invisible watermark: found (id {payload};" in text
 
 
 def test_json_output(made_video: tuple[Path, str]) -> None:
