@@ -44,6 +44,9 @@ class Delivery:
         self.sweep_s = sweep_s
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        # A command sweeps at once while the periodic sweep may be running: one at a time, or
+        # both read the same pending notice and the requester is told twice.
+        self._sweep_lock = asyncio.Lock()
 
     async def start(self) -> None:
         async with self.service.studio.sessions() as session:
@@ -179,6 +182,10 @@ class Delivery:
 
     async def sweep(self) -> None:
         """Delete copies marked for deletion, send queued notices, resume approved jobs."""
+        async with self._sweep_lock:
+            await self._sweep_once()
+
+    async def _sweep_once(self) -> None:
         svc = self.service
         async with svc.studio.sessions() as session:
             doomed = await store.pending_deletions(session, svc.messengers)
