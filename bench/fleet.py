@@ -35,10 +35,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 
 def _process(cache: str, device: str, max_side: int, slots: int, clips: int, preset: str,
-             cores: list[int], ready, start, counter, results) -> None:
+             cores: list[int], gpu: int | None, ready, start, counter, results) -> None:
     """One worker process: `slots` threads each render clips until the shared counter runs out.
-    Pinned to `cores`, as docs/operations.md says to run several workers on one host."""
+    Pinned to `cores` (and to one GPU), as docs/operations.md says to run workers on a host."""
     os.sched_setaffinity(0, cores)
+    if gpu is not None:  # before torch initialises CUDA
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
     import torch
 
     from speed import PORTRAITS, _load
@@ -121,7 +123,7 @@ def _finish(portrait, mesh, track, speech, options, credentials, out: Path,
 
 
 def measure(cache: Path, device: str, max_side: int, processes: int, slots: int,
-            clips: int, preset: str = "veryfast") -> dict:
+            clips: int, preset: str = "veryfast", gpus: int = 1) -> dict:
     ctx = mp.get_context("spawn")
     start = ctx.Event()
     counter, ready = ctx.Value("i", 0), ctx.Value("i", 0)
@@ -131,6 +133,8 @@ def measure(cache: Path, device: str, max_side: int, processes: int, slots: int,
     procs = [ctx.Process(target=_process, args=(
         str(cache), device, max_side, slots, clips, preset,
         cores[(i * share) % len(cores):(i * share) % len(cores) + share],
+        # Process i on GPU i * gpus // processes: each GPU gets a contiguous block of cores.
+        (i * gpus // processes) if device == "cuda" else None,
         ready, start, counter, results)) for i in range(processes)]
     for p in procs:
         p.start()
@@ -150,7 +154,7 @@ def measure(cache: Path, device: str, max_side: int, processes: int, slots: int,
     for r in rows:
         for key, value in r["steps"].items():
             steps[key] = steps.get(key, 0.0) + value / max(done, 1)
-    return {"preset": preset, "steps_s_per_clip": {k: round(v, 3) for k, v in sorted(steps.items())},"device": device, "processes": processes, "slots": slots,
+    return {"preset": preset, "gpus": gpus, "steps_s_per_clip": {k: round(v, 3) for k, v in sorted(steps.items())},"device": device, "processes": processes, "slots": slots,
             "concurrency": processes * slots, "clips": done, "wall_s": round(wall, 2),
             "clips_per_min": round(60 * done / wall, 1),
             "cpu_s_per_clip": round(cpu / max(done, 1), 2),
@@ -164,6 +168,7 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=512)
     parser.add_argument("--sweep", default="1x1", help="comma-separated PxK")
     parser.add_argument("--clips", type=int, default=8, help="timed clips per configuration")
+    parser.add_argument("--gpus", type=int, default=1, help="GPUs on the host (CUDA only)")
     parser.add_argument("--preset", default="veryfast", help="x264 preset (the product's: veryfast)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -172,7 +177,8 @@ def main() -> None:
           f"{'CPU s/clip':>10} {'cores busy':>10}", flush=True)
     for spec in args.sweep.split(","):
         p, k = (int(v) for v in spec.lower().split("x"))
-        row = measure(args.cache, args.device, args.max_side, p, k, args.clips, args.preset)
+        row = measure(args.cache, args.device, args.max_side, p, k, args.clips, args.preset,
+                      args.gpus)
         rows.append(row)
         print(f"{spec:>6} {row['concurrency']:>5} {row['clips']:>5} {row['wall_s']:>7} "
               f"{row['clips_per_min']:>9} {row['cpu_s_per_clip']:>10} {row['cores_busy']:>10}",
