@@ -31,7 +31,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _speed():
+    """bench/speed.py, loaded by path (bench/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_speed", ROOT / "bench" / "speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
 def _process(cache: str, device: str, max_side: int, slots: int, clips: int, preset: str,
@@ -43,7 +52,8 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, pre
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
     import torch
 
-    from speed import PORTRAITS, _load
+    speed = _speed()
+    PORTRAITS, _load = speed.PORTRAITS, speed._load  # noqa: N806
     from vitaphone.core.marking.c2pa_credentials import SigningCredentials, create_chain
     from vitaphone.core.motion.options import MotionOptions
     from vitaphone.core.motion.track import plan_motion

@@ -1,10 +1,10 @@
 """The job queue end to end: overhead (submit -> a worker starts the job) and throughput.
 
-    python3 bench/queue.py overhead --backend inprocess --jobs 40
-    python3 bench/queue.py overhead --backend redis --jobs 40          # starts a worker
-    python3 bench/queue.py throughput --backend redis --workers 1,2 --clip-s 10 --clips 6
+    python3 bench/queue_bench.py overhead --backend inprocess --jobs 40
+    python3 bench/queue_bench.py overhead --backend redis --jobs 40          # starts a worker
+    python3 bench/queue_bench.py throughput --backend redis --workers 1,2 --clip-s 10 --clips 6
     # on a GPU host (no Redis there: the in-process pool, K jobs at once in one process)
-    python3 bench/queue.py throughput --backend inprocess --device cuda --concurrency 1,2,4,8,16 \
+    python3 bench/queue_bench.py throughput --backend inprocess --device cuda --concurrency 1,2,4,8,16 \
         --clips 64 --clip-s 15 --max-side 512
 
 Every job is the product's whole path: a job row in SQL, the queue, `Studio.run` (TTS, face,
@@ -22,10 +22,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This script shares its name with the standard library's `queue`, which asyncio imports: take
-# bench/ off the import path before anything else loads.
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
 
 import argparse
 import asyncio
