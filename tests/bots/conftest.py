@@ -1,8 +1,8 @@
 """Shared bot fixtures: a migrated database, the studio, the in-process queue and the service.
 
-Platform fixtures (the fake Telegram server and a running python-telegram-bot Application) live
-here too; Discord's live in tests/bots/discord*. Keep additions additive: both adapters use
-`bot_stack`.
+Platform fixtures live here too: the fake Telegram server and a running python-telegram-bot
+Application; the fake Discord server and the real Discord adapter logged in to it (the harness
+itself is tests/bots/discord_harness.py). Keep additions additive: both adapters use `bot_stack`.
 """
 
 from __future__ import annotations
@@ -102,3 +102,31 @@ async def telegram_bot(bot_stack: BotStack, fake_telegram: Any):
         yield app
     finally:
         await stop_telegram(app)
+
+
+# --- Discord ----------------------------------------------------------------------------------
+@pytest.fixture
+async def fake_discord(monkeypatch: pytest.MonkeyPatch):
+    """The fake Discord REST server, with every discord.py REST call pointed at it."""
+    from discord_harness import point_discord_at
+    from fake_discord import FakeDiscord
+
+    server = FakeDiscord()
+    await server.start()
+    point_discord_at(server, monkeypatch)
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def discord_bot(bot_stack: BotStack, fake_discord: Any):
+    """The real Discord adapter logged in to the fake, its service started (a DiscordHarness)."""
+    from discord_harness import start_discord
+
+    harness = await start_discord(bot_stack, fake_discord)
+    try:
+        yield harness
+    finally:
+        await harness.client.close()

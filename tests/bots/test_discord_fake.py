@@ -10,7 +10,7 @@ import io
 import discord
 import pytest
 from discord import app_commands
-from discord_harness import DiscordHarness, point_discord_at
+from discord_harness import DiscordHarness
 from fake_discord import EPHEMERAL, FakeDiscord
 
 
@@ -28,16 +28,7 @@ class Knock(discord.ui.DynamicItem[discord.ui.Button], template=r"knock:(?P<n>\d
 
 
 @pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch):
-    server = FakeDiscord()
-    await server.start()
-    point_discord_at(server, monkeypatch)
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def harness(fake: FakeDiscord):
+async def harness(fake_discord: FakeDiscord):
     client = discord.Client(intents=discord.Intents.none())
     tree = app_commands.CommandTree(client)
 
@@ -59,26 +50,27 @@ async def harness(fake: FakeDiscord):
         await interaction.edit_original_response(content=f"posted {sent.id}")
 
     client.add_dynamic_items(Knock)
-    await client.login(fake.token)
+    await client.login(fake_discord.token)
     await tree.sync()
-    yield DiscordHarness(fake, client, tree)
+    yield DiscordHarness(fake_discord, client, tree)
     await client.close()
 
 
-async def test_login_and_sync_reach_the_fake(harness: DiscordHarness, fake: FakeDiscord) -> None:
-    assert [c.path for c in fake.calls[:2]] == ["/users/@me", "/oauth2/applications/@me"]
-    assert {c["name"] for c in fake.commands["global"]} == {"echo", "post"}
+async def test_login_and_sync_reach_the_fake(harness: DiscordHarness,
+                                             fake_discord: FakeDiscord) -> None:
+    assert [c.path for c in fake_discord.calls[:2]] == ["/users/@me", "/oauth2/applications/@me"]
+    assert {c["name"] for c in fake_discord.commands["global"]} == {"echo", "post"}
 
 
 async def test_attachment_option_ephemeral_answer_and_button(harness: DiscordHarness,
-                                                             fake: FakeDiscord) -> None:
+                                                             fake_discord: FakeDiscord) -> None:
     alice = harness.user("alice")
     file = harness.attachment("a.png", b"x" * 123, "image/png")
     interaction = await harness.slash(alice, "echo", file=file, times=2)
     assert await harness.answered(interaction) == 4
     message = harness.original(interaction)
     assert message.content == "123 bytes x2" and message.flags & EPHEMERAL
-    assert any(c.path.startswith("/cdn/") for c in fake.calls)
+    assert any(c.path.startswith("/cdn/") for c in fake_discord.calls)
 
     press = await harness.press(alice, message, "knock:123")
     assert await harness.answered(press) == 7
@@ -87,20 +79,20 @@ async def test_attachment_option_ephemeral_answer_and_button(harness: DiscordHar
 
 
 async def test_channel_post_with_file_and_webhook_edits(harness: DiscordHarness,
-                                                        fake: FakeDiscord) -> None:
+                                                        fake_discord: FakeDiscord) -> None:
     interaction = await harness.slash(harness.user("bob"), "post")
-    posted = await fake.wait_for(lambda: harness.channel_messages())
+    posted = await fake_discord.wait_for(lambda: harness.channel_messages())
     assert posted[0].content == "clip" and posted[0].attachments[0]["filename"] == "clip.mp4"
-    await fake.wait_for(lambda: harness.original(interaction).content.startswith("posted"))
+    await fake_discord.wait_for(lambda: harness.original(interaction).content.startswith("posted"))
     original = harness.original(interaction)
     assert original.history == ["", "working"] and original.ephemeral
 
 
 async def test_expired_token_and_wrong_bot_token(harness: DiscordHarness,
-                                                 fake: FakeDiscord) -> None:
+                                                 fake_discord: FakeDiscord) -> None:
     interaction = await harness.slash(harness.user("carol"), "post")
-    await fake.wait_for(lambda: harness.original(interaction).content.startswith("posted"))
-    fake.expire_token(interaction.token)
+    await fake_discord.wait_for(lambda: harness.original(interaction).content.startswith("posted"))
+    fake_discord.expire_token(interaction.token)
     webhook = discord.Webhook.partial(harness.client.application_id, interaction.token,
                                       client=harness.client)
     with pytest.raises(discord.HTTPException) as raised:

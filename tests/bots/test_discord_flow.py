@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PORTRAIT
-from discord_harness import DiscordHarness, FakeUser, point_discord_at, start_discord
+from discord_harness import DiscordHarness, FakeUser
 from fake_discord import EPHEMERAL, FakeDiscord, FakeInteraction, FakeMessage
 from sqlalchemy import select
 
@@ -21,22 +21,6 @@ from vitaphone.storage.models import AuditLog, ConsentRecord, Job, Provenance, R
 pytestmark = pytest.mark.slow
 
 MOD_LOG = 800_000_000_000_000_099
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch):
-    server = FakeDiscord()
-    await server.start()
-    point_discord_at(server, monkeypatch)
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def discord_bot(bot_stack, fake: FakeDiscord):
-    harness = await start_discord(bot_stack, fake)
-    yield harness
-    await harness.client.close()
 
 
 async def animate(h: DiscordHarness, user: FakeUser, quote: str = "Imagination rules.",
@@ -61,12 +45,12 @@ async def consent_through(h: DiscordHarness, user: FakeUser, interaction: FakeIn
     return message
 
 
-async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_stack) -> None:
+async def test_full_flow(discord_bot: DiscordHarness, fake_discord: FakeDiscord, bot_stack) -> None:
     h = discord_bot
     alice, mod = h.user("alice"), h.user("mod", manage_guild=True)
     setting = await h.slash(mod, "mod settings", setting="modlog", value=str(MOD_LOG))
     await h.answered(setting)
-    await fake.wait_for(lambda: f"Mod log: {MOD_LOG}" in h.original(setting).content)
+    await fake_discord.wait_for(lambda: f"Mod log: {MOD_LOG}" in h.original(setting).content)
 
     h.filesize_limit = 8 * 1024 * 1024  # this channel's upload limit: the render's budget
     started = time.monotonic()
@@ -75,7 +59,7 @@ async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_sta
     first_reply_s = time.monotonic() - started
     print(f"first reply after {first_reply_s:.2f} s")
     progress = await consent_through(h, alice, request)
-    await fake.wait_for(lambda: "(job " in progress.content)
+    await fake_discord.wait_for(lambda: "(job " in progress.content)
     async with bot_stack.studio.sessions() as session:
         job = (await session.execute(select(Job))).scalar_one()
         consent = await session.get(ConsentRecord, job.consent_id)
@@ -83,42 +67,42 @@ async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_sta
         assert consent.created_at <= job.created_at
         assert job.params["size_budget_bytes"] == int(h.filesize_limit * 0.95)
 
-    video = await fake.wait_for(lambda: next(
+    video = await fake_discord.wait_for(lambda: next(
         (m for m in h.channel_messages() if m.attachments), None), 180)
     assert not video.ephemeral and "AI-generated" in video.content and "Alice" in video.content
     data = h.file_of(video)
     assert data[4:8] == b"ftyp" and len(data) <= h.filesize_limit
     assert [b["label"] for b in video.buttons()] == ["Report", "Delete"]
     # Posted through the /animate interaction's webhook while its token lives.
-    assert fake.calls_to("POST", f"/webhooks/") and not fake.calls_to(
+    assert fake_discord.calls_to("POST", f"/webhooks/") and not fake_discord.calls_to(
         "POST", f"/channels/{h.channel_id}/messages")
-    await fake.wait_for(lambda: progress.content.startswith("Done"))
+    await fake_discord.wait_for(lambda: progress.content.startswith("Done"))
     assert len(progress.history) >= 5 and progress.ephemeral  # one message, edited in place
     assert any("Making your video" in text for text in progress.history)
 
     # /verify with the posted file attached.
     check = await h.slash(alice, "verify",
                           video=h.attachment("clip.mp4", data, "video/mp4"))
-    await fake.wait_for(lambda: job.id in h.original(check).content, 60)
+    await fake_discord.wait_for(lambda: job.id in h.original(check).content, 60)
     verdict = h.original(check)
     print(verdict.content)
 
     # Report button on the public video: a private thank-you, a line in the mod log.
     report = await h.press_label(h.user("bob"), video, "Report")
-    await fake.wait_for(lambda: "moderators" in h.original(report).content)
+    await fake_discord.wait_for(lambda: "moderators" in h.original(report).content)
     assert h.original(report).flags & EPHEMERAL
-    logged = await fake.wait_for(lambda: fake.visible(MOD_LOG))
+    logged = await fake_discord.wait_for(lambda: fake_discord.visible(MOD_LOG))
     assert job.id in logged[0].content
 
     # Someone else may not delete it; a moderator takes it down.
     denied = await h.press_label(h.user("carol"), video, "Delete")
-    await fake.wait_for(lambda: h.original(denied).content)
+    await fake_discord.wait_for(lambda: h.original(denied).content)
     assert not video.deleted
     takedown = await h.slash(mod, "mod takedown", target=job.id, reason="hoax")
-    await fake.wait_for(lambda: "Took down" in h.original(takedown).content, 15)
+    await fake_discord.wait_for(lambda: "Took down" in h.original(takedown).content, 15)
     assert video.deleted
-    notice = await fake.wait_for(lambda: next(
-        (m for m in fake.visible() if "took down your video" in m.content), None), 15)
+    notice = await fake_discord.wait_for(lambda: next(
+        (m for m in fake_discord.visible() if "took down your video" in m.content), None), 15)
     assert "hoax" in notice.content and notice.content.startswith(f"<@{alice.id}>")
     async with bot_stack.studio.sessions() as session:
         record = (await session.execute(select(Provenance))).scalar_one()
@@ -127,41 +111,42 @@ async def test_full_flow(discord_bot: DiscordHarness, fake: FakeDiscord, bot_sta
         assert "take_down" in actions
         assert (await session.execute(select(Report))).scalar_one().job_id == job.id
     if transcript := os.environ.get("VITAPHONE_TEST_DISCORD_TRANSCRIPT"):
-        Path(transcript).write_text(fake.transcript() + "\n\n**verdict**\n" + verdict.content)
+        Path(transcript).write_text(fake_discord.transcript() + "\n\n**verdict**\n"
+                                    + verdict.content)
 
 
 async def test_requester_deletes_then_forgets(discord_bot: DiscordHarness,
-                                              fake: FakeDiscord, bot_stack) -> None:
+                                              fake_discord: FakeDiscord, bot_stack) -> None:
     h = discord_bot
     dave = h.user("dave")
-    fake.cdn_delay_s = 2.5  # a slow download: the bot defers, then shows the consent step
+    fake_discord.cdn_delay_s = 2.5  # a slow download: the bot defers, then shows the consent step
     request = await animate(h, dave, quote="Hello.")
     assert await h.answered(request, 3.0) == 5
-    fake.cdn_delay_s = 0.0
+    fake_discord.cdn_delay_s = 0.0
     await consent_through(h, dave, request)
-    video = await fake.wait_for(lambda: next(
+    video = await fake_discord.wait_for(lambda: next(
         (m for m in h.channel_messages() if m.attachments), None), 180)
     status = await h.slash(dave, "status")
-    await fake.wait_for(lambda: h.original(status).content)
+    await fake_discord.wait_for(lambda: h.original(status).content)
 
     delete = await h.press_label(dave, video, "Delete")
-    await fake.wait_for(lambda: video.deleted, 15)
-    await fake.wait_for(lambda: h.original(delete).content or h.original(delete).deleted)
+    await fake_discord.wait_for(lambda: video.deleted, 15)
+    await fake_discord.wait_for(lambda: h.original(delete).content or h.original(delete).deleted)
 
     forget = await h.slash(dave, "forgetme")
     await h.answered(forget)
     ask = h.original(forget)
     assert ask.ephemeral and "Go ahead?" in ask.content
     await h.press_label(dave, ask, "Yes, forget me")
-    await fake.wait_for(lambda: "forgot you" in ask.content, 15)
+    await fake_discord.wait_for(lambda: "forgot you" in ask.content, 15)
     async with bot_stack.studio.sessions() as session:
         job = (await session.execute(select(Job))).scalar_one()
         record = (await session.execute(select(Provenance))).scalar_one()
         assert record.taken_down and job.id
     for name in ("help", "emotions", "voices"):
         answer = await h.slash(dave, name)
-        await fake.wait_for(lambda: h.original(answer).content)
+        await fake_discord.wait_for(lambda: h.original(answer).content)
     assert "neutral, happy" in h.original(answer).content or "Base voices" in \
         h.original(answer).content
     if transcript := os.environ.get("VITAPHONE_TEST_DISCORD_TRANSCRIPT"):
-        Path(transcript + ".delete.md").write_text(fake.transcript())
+        Path(transcript + ".delete.md").write_text(fake_discord.transcript())

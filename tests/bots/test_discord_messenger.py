@@ -9,7 +9,7 @@ from pathlib import Path
 import discord
 import pytest
 from discord import app_commands
-from discord_harness import DiscordHarness, point_discord_at
+from discord_harness import DiscordHarness
 from fake_discord import EPHEMERAL, FakeDiscord
 
 from vitaphone.bots.contract import Attachment, Button, ChatRef, FileTooLarge, Reply, UserRef
@@ -18,16 +18,7 @@ from vitaphone.bots.contract import MessageRef
 
 
 @pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch):
-    server = FakeDiscord()
-    await server.start()
-    point_discord_at(server, monkeypatch)
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def setup(fake: FakeDiscord):
+async def setup(fake_discord: FakeDiscord):
     client = discord.Client(intents=discord.Intents.none())
     tree = app_commands.CommandTree(client)
     seen: list[discord.Interaction] = []
@@ -37,9 +28,9 @@ async def setup(fake: FakeDiscord):
         seen.append(interaction)
         await interaction.response.send_message("pong", ephemeral=True)
 
-    await client.login(fake.token)
+    await client.login(fake_discord.token)
     messenger = DiscordMessenger(client)
-    harness = DiscordHarness(fake, client, tree)
+    harness = DiscordHarness(fake_discord, client, tree)
     yield harness, messenger, seen
     await messenger.aclose()
     await client.close()
@@ -58,28 +49,28 @@ def _chat(harness: DiscordHarness) -> ChatRef:
     return ChatRef("discord", str(harness.channel_id), guild_id=str(harness.guild_id))
 
 
-async def test_edits_and_followups_go_through_the_token(setup, fake: FakeDiscord) -> None:
+async def test_edits_and_followups_go_through_the_token(setup, fake_discord: FakeDiscord) -> None:
     harness, messenger, seen = setup
     ref = await _ref(harness, seen)
     edited = await messenger.edit_text(ref, Reply("Queued: 1st in line.", (
         (Button("Cancel", "cancel:j1", "danger"),),)))
     assert edited == ref
-    message = fake.messages[int(ref.message_id)]
+    message = fake_discord.messages[int(ref.message_id)]
     assert message.content == "Queued: 1st in line." and message.ephemeral
     assert [b["custom_id"] for b in message.buttons()] == ["vp:cancel:j1"]
     followup = await messenger.send_text(_chat(harness), Reply("psst", private=True),
                                          reply_to=ref)
-    assert fake.messages[int(followup.message_id)].flags & EPHEMERAL
+    assert fake_discord.messages[int(followup.message_id)].flags & EPHEMERAL
     await messenger.edit_text(followup, Reply("psst, edited"))
-    assert fake.messages[int(followup.message_id)].content == "psst, edited"
+    assert fake_discord.messages[int(followup.message_id)].content == "psst, edited"
     assert harness.channel_messages() == []
 
 
-async def test_expired_token_falls_back_to_the_channel(setup, fake: FakeDiscord,
+async def test_expired_token_falls_back_to_the_channel(setup, fake_discord: FakeDiscord,
                                                        tmp_path: Path) -> None:
     harness, messenger, seen = setup
     ref = await _ref(harness, seen)
-    fake.expire_token(ref.extra["token"])  # Discord's answer after 15 minutes
+    fake_discord.expire_token(ref.extra["token"])  # Discord's answer after 15 minutes
     moved = await messenger.edit_text(ref, Reply("Rendering: 50 %"))
     assert moved.message_id != ref.message_id
     public = harness.channel_messages()
@@ -92,28 +83,28 @@ async def test_expired_token_falls_back_to_the_channel(setup, fake: FakeDiscord,
     posted = await messenger.send_video(_chat(harness), video, "AI-generated video",
                                         buttons=((Button("Report", "report:j1"),),),
                                         reply_to=ref)
-    assert fake.calls_to("POST", f"/channels/{harness.channel_id}/messages")
-    message = fake.messages[int(posted.message_id)]
+    assert fake_discord.calls_to("POST", f"/channels/{harness.channel_id}/messages")
+    message = fake_discord.messages[int(posted.message_id)]
     assert message.attachments[0]["filename"] == "clip.mp4" and not message.ephemeral
     assert await messenger.delete_message(posted) is True
     assert await messenger.delete_message(posted) is False
 
 
-async def test_video_goes_through_a_live_token_and_public(setup, fake: FakeDiscord,
+async def test_video_goes_through_a_live_token_and_public(setup, fake_discord: FakeDiscord,
                                                          tmp_path: Path) -> None:
     harness, messenger, seen = setup
     ref = await _ref(harness, seen)
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\x01" * 64)
     posted = await messenger.send_video(_chat(harness), video, "caption", reply_to=ref)
-    assert fake.calls_to("POST", f"/webhooks/") and not fake.calls_to(
+    assert fake_discord.calls_to("POST", f"/webhooks/") and not fake_discord.calls_to(
         "POST", f"/channels/{harness.channel_id}/messages")
     assert [m.id for m in harness.channel_messages()] == [int(posted.message_id)]
     assert await messenger.delete_message(posted) is True  # by channel, as a takedown would
     assert harness.channel_messages() == []
 
 
-async def test_download_stops_at_the_limit(setup, fake: FakeDiscord) -> None:
+async def test_download_stops_at_the_limit(setup, fake_discord: FakeDiscord) -> None:
     harness, messenger, _ = setup
     payload = harness.attachment("face.png", b"p" * 5000, "image/png")
     att = Attachment("discord", payload["url"], "image", "face.png", "image/png", 5000)
@@ -122,7 +113,7 @@ async def test_download_stops_at_the_limit(setup, fake: FakeDiscord) -> None:
         await messenger.download(att, 4999)
 
 
-async def test_admin_check_from_interaction_and_from_rest(setup, fake: FakeDiscord) -> None:
+async def test_admin_check_from_interaction_and_from_rest(setup, fake_discord: FakeDiscord) -> None:
     harness, messenger, seen = setup
     mod, member = harness.user("mod", manage_guild=True), harness.user("member")
     chat = _chat(harness)
@@ -132,20 +123,21 @@ async def test_admin_check_from_interaction_and_from_rest(setup, fake: FakeDisco
     interaction = await harness.slash(member, "ping")
     await harness.answered(interaction)
     messenger.remember_permissions(seen[-1])
-    calls = len(fake.calls)
+    calls = len(fake_discord.calls)
     assert await messenger.is_chat_admin(chat, UserRef("discord", str(member.id))) is False
-    assert len(fake.calls) == calls  # answered from the interaction's permissions
+    assert len(fake_discord.calls) == calls  # answered from the interaction's permissions
     dm = ChatRef("discord", "1", is_private=True)
     assert await messenger.is_chat_admin(dm, UserRef("discord", str(mod.id))) is False
 
 
-async def test_a_token_past_its_15_minutes_is_not_tried(setup, fake: FakeDiscord,
+async def test_a_token_past_its_15_minutes_is_not_tried(setup, fake_discord: FakeDiscord,
                                                         tmp_path: Path) -> None:
     harness, messenger, seen = setup
     ref = await _ref(harness, seen)
     messenger.clock = lambda: ref.extra["expires_at"] - 30  # inside the upload margin
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\x02" * 64)
-    calls = len(fake.calls)
+    calls = len(fake_discord.calls)
     await messenger.send_video(_chat(harness), video, "caption", reply_to=ref)
-    assert [c.path for c in fake.calls[calls:]] == [f"/channels/{harness.channel_id}/messages"]
+    assert [c.path for c in fake_discord.calls[calls:]] == [
+        f"/channels/{harness.channel_id}/messages"]

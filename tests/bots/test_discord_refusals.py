@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from conftest import ASSETS, PORTRAIT
-from discord_harness import DiscordHarness, FakeUser, point_discord_at, start_discord
-from fake_discord import FakeDiscord, FakeInteraction
+from discord_harness import DiscordHarness, FakeUser
+from fake_discord import FakeInteraction
 from sqlalchemy import func, select
 
 from vitaphone.storage.models import ConsentRecord, Job
@@ -31,22 +30,6 @@ def no_face_png() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rgb.astype(np.uint8)).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch):
-    server = FakeDiscord()
-    await server.start()
-    point_discord_at(server, monkeypatch)
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def h(bot_stack, fake: FakeDiscord):
-    harness = await start_discord(bot_stack, fake)
-    yield harness
-    await harness.client.close()
 
 
 async def answer_of(h: DiscordHarness, interaction: FakeInteraction, timeout_s: float = 15) -> str:
@@ -69,7 +52,9 @@ def portrait(h: DiscordHarness, data: bytes | None = None, name: str = "face.jpg
                         **extra)
 
 
-async def test_bad_requests_are_refused_in_one_sentence(h: DiscordHarness, bot_stack) -> None:
+async def test_bad_requests_are_refused_in_one_sentence(discord_bot: DiscordHarness,
+                                                        bot_stack) -> None:
+    h = discord_bot
     alice = h.user("alice")
     cases = [
         ("claimed too large", dict(portrait=portrait(h, size=11 * MB), quote="Hi there."),
@@ -102,8 +87,9 @@ async def test_bad_requests_are_refused_in_one_sentence(h: DiscordHarness, bot_s
     assert await jobs(bot_stack) == 0
 
 
-async def test_portrait_larger_than_it_claims_stops_at_the_limit(h: DiscordHarness,
+async def test_portrait_larger_than_it_claims_stops_at_the_limit(discord_bot: DiscordHarness,
                                                                  bot_stack) -> None:
+    h = discord_bot
     liar = portrait(h, b"\xff\xd8\xff" + b"\x00" * (11 * MB), size=1000)
     text = await answer_of(h, await h.slash(h.user("liar"), "animate", portrait=liar,
                                             quote="Hi there."))
@@ -111,7 +97,8 @@ async def test_portrait_larger_than_it_claims_stops_at_the_limit(h: DiscordHarne
     assert await jobs(bot_stack) == 0
 
 
-async def test_cancel_keeps_nothing(h: DiscordHarness, bot_stack) -> None:
+async def test_cancel_keeps_nothing(discord_bot: DiscordHarness, bot_stack) -> None:
+    h = discord_bot
     # (Only the requester sees the private consent step, so nobody else can press it.)
     alice = h.user("alice")
     request = await h.slash(alice, "animate", portrait=portrait(h), quote="Hello.")
@@ -138,7 +125,8 @@ async def consent(h: DiscordHarness, user: FakeUser, request: FakeInteraction) -
     return step.content
 
 
-async def test_moderation_refusals_review_and_quota(h: DiscordHarness, bot_stack) -> None:
+async def test_moderation_refusals_review_and_quota(discord_bot: DiscordHarness, bot_stack) -> None:
+    h = discord_bot
     alice, mallory = h.user("alice"), h.user("mallory")
     mod = h.user("mod", manage_guild=True)
     # Without Manage Server, /mod is refused in code (Discord hides it; a client may not).

@@ -7,22 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from discord_harness import point_discord_at
 from fake_discord import FakeDiscord
 
 from vitaphone.bots.discord import login_discord
 from vitaphone.bots.service import BotService
 from vitaphone.config import load_settings
 from vitaphone.core.errors import ConfigError
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch):
-    server = FakeDiscord(token="good-token")
-    await server.start()
-    point_discord_at(server, monkeypatch)
-    yield server
-    await server.close()
 
 
 def _service(tmp_path: Path, token: str | None) -> BotService:
@@ -39,7 +29,7 @@ async def test_missing_token_is_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(raised.value)
 
 
-async def test_rejected_token_is_one_line_without_the_token(fake: FakeDiscord,
+async def test_rejected_token_is_one_line_without_the_token(fake_discord: FakeDiscord,
                                                             tmp_path: Path) -> None:
     service = _service(tmp_path, "bad-token-123")
     with pytest.raises(ConfigError) as raised:
@@ -47,15 +37,16 @@ async def test_rejected_token_is_one_line_without_the_token(fake: FakeDiscord,
     text = str(raised.value)
     assert text.startswith("Discord rejected VITAPHONE_DISCORD_TOKEN.")
     assert "bad-token-123" not in text and "\n" not in text
-    assert fake.calls[-1].path == "/users/@me" and fake.calls[-1].status == 401
+    assert fake_discord.calls[-1].path == "/users/@me" and fake_discord.calls[-1].status == 401
 
 
-async def test_good_token_logs_in_and_syncs_commands(fake: FakeDiscord, tmp_path: Path) -> None:
-    service = _service(tmp_path, "good-token")
+async def test_good_token_logs_in_and_syncs_commands(fake_discord: FakeDiscord,
+                                                     tmp_path: Path) -> None:
+    service = _service(tmp_path, fake_discord.token)
     bot = await login_discord(service.settings, service)
     try:
         assert service.messengers["discord"] is bot.messenger
-        synced = {c["name"]: c for c in fake.commands["global"]}
+        synced = {c["name"]: c for c in fake_discord.commands["global"]}
         assert set(synced) == {"animate", "verify", "status", "cancel", "help", "emotions",
                                "voices", "forgetme", "report", "mod"}
         assert int(synced["mod"]["default_member_permissions"]) == 1 << 5  # Manage Server
@@ -72,13 +63,13 @@ async def test_good_token_logs_in_and_syncs_commands(fake: FakeDiscord, tmp_path
         await bot.close()
 
 
-async def test_language_autocomplete(fake: FakeDiscord, tmp_path: Path) -> None:
+async def test_language_autocomplete(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     from discord_harness import DiscordHarness
 
-    service = _service(tmp_path, "good-token")
+    service = _service(tmp_path, fake_discord.token)
     bot = await login_discord(service.settings, service, sync_commands=False)
     try:
-        h = DiscordHarness(fake, bot, bot.tree)
+        h = DiscordHarness(fake_discord, bot, bot.tree)
         typing = await h.autocomplete(h.user("ann"), "animate", "language", "ge")
         assert await h.answered(typing) == 8
         assert typing.data == {"choices": [{"name": "German (de)", "value": "de"}]}
