@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vitaphone.core.speech.vad import speech_runs
+
 FRAME_S = 0.01
 F0_FLOOR_HZ = 40.0  # an octave below a deep voice (speaker A at 117 Hz, shifted down: 58 Hz)
 F0_CEIL_HZ = 1100.0  # an octave above a high one (speaker B at 209 Hz, shifted up: 417 Hz)
@@ -73,7 +75,7 @@ def measure_voicing(samples: np.ndarray, rate_hz: int) -> Voicing:
                             frame_period=FRAME_S * 1000)
     f0 = pyworld.stonemask(x, f0, times, rate_hz)
     voiced = f0 > 0
-    stretches = _stretches(voiced)
+    stretches = speech_runs(voiced, _MIN_STRETCH_FRAMES)
     glides = [np.abs(np.diff(12 * np.log2(f0[a:b]))) for a, b in stretches]
     return Voicing(
         voiced_share=float(voiced.mean()) if len(voiced) else 0.0,
@@ -83,18 +85,6 @@ def measure_voicing(samples: np.ndarray, rate_hz: int) -> Voicing:
         pitch_glide_st=float(np.median(np.concatenate(glides))) if glides else 0.0,
         syllabic_modulation=_syllabic_modulation(x, rate_hz),
     )
-
-
-def _stretches(voiced: np.ndarray) -> list[tuple[int, int]]:
-    out, start = [], None
-    for k, flag in enumerate([*voiced.tolist(), False]):
-        if flag and start is None:
-            start = k
-        elif not flag and start is not None:
-            if k - start >= _MIN_STRETCH_FRAMES:
-                out.append((start, k))
-            start = None
-    return out
 
 
 def _syllabic_modulation(x: np.ndarray, rate_hz: int) -> float:
