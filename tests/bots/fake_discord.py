@@ -284,13 +284,7 @@ class FakeDiscord:
         if target is None or target not in self.messages or self.messages[target].deleted:
             raise _Error(404, "Unknown Message", 10008)
         message = self.messages[target]
-        if method == "DELETE":
-            message.deleted = True
-            self._event("deletes", message)
-            return 204, None
-        if method == "PATCH":
-            self._edit(message, payload, files)
-        return 200, self.message_payload(message)
+        return self._act_on(method, message, payload, files)
 
     def _channel(self, method: str, channel_id: int, rest: list[str], payload: Any,
                  files: list[tuple[str, bytes]]) -> tuple[int, Any]:
@@ -301,13 +295,7 @@ class FakeDiscord:
         message = self.messages.get(message_id)
         if message is None or message.deleted or message.channel_id != channel_id:
             raise _Error(404, "Unknown Message", 10008)
-        if method == "DELETE":
-            message.deleted = True
-            self._event("deletes", message)
-            return 204, None
-        if method == "PATCH":
-            self._edit(message, payload, files)
-        return 200, self.message_payload(message)
+        return self._act_on(method, message, payload, files)
 
     def _guild(self, guild_id: int, rest: list[str]) -> tuple[int, Any]:
         guild = self.guilds.get(guild_id)
@@ -335,6 +323,17 @@ class FakeDiscord:
         self.messages[message.id] = message
         self._event("posts", message)
         return message
+
+    def _act_on(self, method: str, message: FakeMessage, payload: Any,
+                files: list[tuple[str, bytes]]) -> tuple[int, Any]:
+        """DELETE, PATCH or GET one existing message (by webhook or by channel alike)."""
+        if method == "DELETE":
+            message.deleted = True
+            self._event("deletes", message)
+            return 204, None
+        if method == "PATCH":
+            self._edit(message, payload, files)
+        return 200, self.message_payload(message)
 
     def _edit(self, message: FakeMessage, data: dict[str, Any],
               files: list[tuple[str, bytes]]) -> FakeMessage:
