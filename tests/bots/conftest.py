@@ -52,6 +52,21 @@ async def close_stack(stack: BotStack) -> None:
     await stack.studio.aclose()
 
 
+async def assert_taken_down(stack: BotStack, job_id: str, reason: str) -> None:
+    """The flows' end: the one video's provenance record is taken down for `reason`, the audit
+    log says so, and the one report filed names `job_id`."""
+    from sqlalchemy import select
+
+    from vitaphone.storage.models import AuditLog, Provenance, Report
+
+    async with stack.studio.sessions() as session:
+        record = (await session.execute(select(Provenance))).scalar_one()
+        assert record.taken_down and record.takedown_reason == reason
+        actions = [a.action for a in (await session.execute(select(AuditLog))).scalars()]
+        assert "take_down" in actions
+        assert (await session.execute(select(Report))).scalar_one().job_id == job_id
+
+
 @pytest.fixture
 async def bot_stack() -> AsyncIterator[BotStack]:
     stack = await open_stack(device="cpu", admins="telegram:9000")

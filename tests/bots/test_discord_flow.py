@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PORTRAIT
+from conftest import PORTRAIT, assert_taken_down
 from discord_harness import DiscordHarness, FakeUser
 from fake_discord import EPHEMERAL, FakeDiscord, FakeInteraction, FakeMessage
 from sqlalchemy import select
 
-from vitaphone.storage.models import AuditLog, ConsentRecord, Job, Provenance, Report
+from vitaphone.storage.models import ConsentRecord, Job, Provenance
 
 pytestmark = pytest.mark.slow
 
@@ -104,12 +104,7 @@ async def test_full_flow(discord_bot: DiscordHarness, fake_discord: FakeDiscord,
     notice = await fake_discord.wait_for(lambda: next(
         (m for m in fake_discord.visible() if "took down your video" in m.content), None), 15)
     assert "hoax" in notice.content and notice.content.startswith(f"<@{alice.id}>")
-    async with bot_stack.studio.sessions() as session:
-        record = (await session.execute(select(Provenance))).scalar_one()
-        assert record.taken_down and record.takedown_reason == "hoax"
-        actions = [a.action for a in (await session.execute(select(AuditLog))).scalars()]
-        assert "take_down" in actions
-        assert (await session.execute(select(Report))).scalar_one().job_id == job.id
+    await assert_taken_down(bot_stack, job.id, "hoax")
     if transcript := os.environ.get("VITAPHONE_TEST_DISCORD_TRANSCRIPT"):
         Path(transcript).write_text(fake_discord.transcript() + "\n\n**verdict**\n"
                                     + verdict.content)

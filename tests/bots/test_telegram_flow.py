@@ -6,24 +6,16 @@ default) and on PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from conftest import PORTRAIT, close_stack, open_stack, start_telegram, stop_telegram
+from conftest import (PORTRAIT, assert_taken_down, close_stack, open_stack, start_telegram,
+                      stop_telegram)
 from sqlalchemy import select
+from telegram_steps import consent_through
 
-from vitaphone.storage.models import AuditLog, ConsentRecord, Job, Provenance, Report
+from vitaphone.storage.models import ConsentRecord, Job
 
 pytestmark = pytest.mark.slow
 
 USER, ADMIN, GROUP = 501, 9000, -100200
-
-
-async def consent_through(fake, user, chat_id: int, *, who: str = "A public-domain") -> None:
-    """Answer the consent questions: who is in the portrait, the label, Confirm."""
-    ask = await fake.wait_for_text(chat_id, "who is in the portrait?")
-    fake.press(user, ask, who)
-    label = await fake.wait_for_text(chat_id, "You agree:")
-    fake.press(user, label, "I understand")
-    ready = await fake.wait_for_text(chat_id, "Make the video?")
-    fake.press(user, ready, "Confirm")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -91,9 +83,4 @@ async def test_private_chat_full_flow(flow_stack, flow_database, fake_telegram) 
     await fake.wait_for(lambda: video.deleted, 10, "the video deleted")
     notice = await fake.wait_for_text(USER, "took down your video", 10)
     assert "hoax" in notice.text
-    async with bot_stack.studio.sessions() as session:
-        record = (await session.execute(select(Provenance))).scalar_one()
-        assert record.taken_down and record.takedown_reason == "hoax"
-        actions = [a.action for a in (await session.execute(select(AuditLog))).scalars()]
-        assert "take_down" in actions
-        assert (await session.execute(select(Report))).scalar_one().job_id == job.id
+    await assert_taken_down(bot_stack, job.id, "hoax")
