@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from sample_images import gradient_png
 from sqlalchemy import select
 
 from vitaphone.config import load_settings
@@ -24,20 +25,6 @@ ASSETS = Path(__file__).parent / "assets"
 
 def _studio(database_url: str, data_dir: Path) -> Studio:
     return Studio(load_settings(env_file=None, database_url=database_url, data_dir=data_dir))
-
-
-def _gradient_png() -> bytes:
-    """A 400 x 300 sky-like gradient: an image with no face in it."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    y, x = np.mgrid[0:300, 0:400].astype(np.float32)
-    rgb = np.stack([120 + x / 8, 160 + y / 6, 230 - y / 10], axis=-1).clip(0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _requester() -> Requester:
@@ -99,7 +86,7 @@ async def test_render_records_consent_job_and_provenance_and_verifies(
 async def test_bad_portrait_fails_the_job_with_the_user_message_and_keeps_no_input(
         database_url: str, tmp_path: Path) -> None:
     studio = _studio(database_url, tmp_path / "data")
-    inputs = AnimateInputs(portrait=_gradient_png(), portrait_name="sky.png", text="Hello.")
+    inputs = AnimateInputs(portrait=gradient_png(), portrait_name="sky.png", text="Hello.")
     try:
         submitted = await studio.submit(inputs, AnimateOptions(device="cpu"),
                                         ConsentBasis.SELF, _requester())

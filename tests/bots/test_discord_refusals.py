@@ -11,25 +11,12 @@ import time
 from conftest import ASSETS, PORTRAIT
 from discord_harness import DiscordHarness, FakeUser
 from fake_discord import FakeInteraction
+from sample_images import gradient_png
 from sqlalchemy import func, select
 
 from vitaphone.storage.models import ConsentRecord, Job
 
 MB = 1024 * 1024
-
-
-def no_face_png() -> bytes:
-    """A sky-like gradient: a valid picture with no face in it."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    y, x = np.mgrid[0:300, 0:400].astype(np.float32)
-    rgb = np.stack([120 + x / 8, 160 + y / 6, 230 - y / 10], axis=-1).clip(0, 255)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb.astype(np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 async def answer_of(h: DiscordHarness, interaction: FakeInteraction, timeout_s: float = 15) -> str:
@@ -62,7 +49,7 @@ async def test_bad_requests_are_refused_in_one_sentence(discord_bot: DiscordHarn
         ("not an image", dict(portrait=portrait(h, b"%PDF-1.4 ...", "face.pdf",
                                                 "application/pdf"), quote="Hi there."),
          "not a photo"),
-        ("no face", dict(portrait=portrait(h, no_face_png(), "sky.png", "image/png"),
+        ("no face", dict(portrait=portrait(h, gradient_png(), "sky.png", "image/png"),
                          quote="Hi there."), "face"),
         ("text too long", dict(portrait=portrait(h), quote="word " * 80), "the limit is 300"),
         ("unsupported language", dict(portrait=portrait(h), quote="Hi there.",

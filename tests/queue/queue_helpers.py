@@ -157,20 +157,6 @@ class PrivateRedis:
         redis.Redis(port=self.port).flushall()
 
 
-def gradient_png() -> bytes:
-    """A 400 x 300 sky-like gradient: an image with no face in it."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    y, x = np.mgrid[0:300, 0:400].astype(np.float32)
-    rgb = np.stack([120 + x / 8, 160 + y / 6, 230 - y / 10], axis=-1).clip(0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 # --- fixtures (imported by the test modules) --------------------------------------------------
 @pytest.fixture()
 def pg_env(migrated_postgres_url: str, tmp_path: Path, redis_url: str) -> dict[str, str]:

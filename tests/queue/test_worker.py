@@ -12,7 +12,6 @@ import pytest
 from queue_helpers import (  # noqa: F401 - fixtures
     LONG,
     child_env,
-    gradient_png,
     pg_env,
     pg_studio,
     queue_env,
@@ -22,6 +21,7 @@ from queue_helpers import (  # noqa: F401 - fixtures
     submit,
     wait_for,
 )
+from sample_images import gradient_png
 from sqlalchemy import func, select
 
 from vitaphone.cli.doctor import check_queue
