@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from vitaphone.core.errors import ConfigError
+from vitaphone.core.limits import InputLimits
 
 ENV_PREFIX = "VITAPHONE_"
 NESTED_DELIMITER = "__"
@@ -54,22 +56,25 @@ def mask_url(url: str | None) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
+_CORE_LIMITS = InputLimits()  # the input limits' defaults live in the core, once
+
+
 class Limits(BaseModel):
     """Input limits and rate limits; every number must be positive."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_portrait_bytes: PositiveInt = 10 * 1024 * 1024
-    max_portrait_pixels: PositiveInt = 40_000_000
-    max_quote_chars: PositiveInt = 300
-    max_audio_s: PositiveFloat = 30.0
-    min_voice_sample_s: PositiveFloat = 5.0
-    max_voice_sample_s: PositiveFloat = 60.0
+    max_portrait_bytes: PositiveInt = _CORE_LIMITS.max_portrait_bytes
+    max_portrait_pixels: PositiveInt = _CORE_LIMITS.max_portrait_pixels
+    max_quote_chars: PositiveInt = _CORE_LIMITS.max_quote_chars
+    max_audio_s: PositiveFloat = _CORE_LIMITS.max_audio_s
+    min_voice_sample_s: PositiveFloat = _CORE_LIMITS.min_voice_sample_s
+    max_voice_sample_s: PositiveFloat = _CORE_LIMITS.max_voice_sample_s
     user_jobs_per_hour: PositiveInt = 10
     chat_jobs_per_hour: PositiveInt = 60
     # Synthesised speech longer than this is refused before rendering (a 299-digit quote is
     # 300 characters but over four minutes of speech).
-    max_speech_s: PositiveFloat = 30.0
+    max_speech_s: PositiveFloat = _CORE_LIMITS.max_speech_s
 
     @model_validator(mode="after")
     def _voice_sample_range(self) -> Limits:
@@ -79,6 +84,10 @@ class Limits(BaseModel):
                 f"than {ENV_PREFIX}LIMITS__MAX_VOICE_SAMPLE_S ({self.max_voice_sample_s:g})"
             )
         return self
+
+    def input_limits(self) -> InputLimits:
+        """The core's view: the input limits without the rate limits."""
+        return InputLimits(**{f.name: getattr(self, f.name) for f in fields(InputLimits)})
 
 
 class QueueSettings(BaseModel):

@@ -128,12 +128,7 @@ class Studio:
         return self._credentials
 
     def limits(self) -> InputLimits:
-        lim = self.settings.limits
-        return InputLimits(
-            max_portrait_bytes=lim.max_portrait_bytes, max_portrait_pixels=lim.max_portrait_pixels,
-            max_quote_chars=lim.max_quote_chars, max_audio_s=lim.max_audio_s,
-            min_voice_sample_s=lim.min_voice_sample_s, max_voice_sample_s=lim.max_voice_sample_s,
-            max_speech_s=lim.max_speech_s)
+        return self.settings.limits.input_limits()
 
     # --- submit ----------------------------------------------------------------------------
     async def submit(self, inputs: AnimateInputs, options: AnimateOptions,

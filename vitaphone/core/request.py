@@ -10,23 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vitaphone.core.errors import BadOption
+from vitaphone.core.limits import InputLimits  # noqa: F401  (re-exported)
 from vitaphone.core.motion.types import Emotion
 
 if TYPE_CHECKING:
     from vitaphone.core.marking.c2pa_credentials import SigningCredentials
-
-
-@dataclass(frozen=True)
-class InputLimits:
-    """Bounds on what a user may send (from Settings.limits in the app layer)."""
-
-    max_portrait_bytes: int = 10 * 1024 * 1024
-    max_portrait_pixels: int = 40_000_000
-    max_quote_chars: int = 300
-    max_audio_s: float = 30.0
-    min_voice_sample_s: float = 5.0
-    max_voice_sample_s: float = 60.0
-    max_speech_s: float = 30.0
 
 
 @dataclass(frozen=True)
