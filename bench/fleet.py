@@ -60,7 +60,7 @@ def _process(cache: str, device: str, max_side: int, slots: int, clips: int, pre
     from vitaphone.core.render.types import RenderOptions
     from vitaphone.core.host_threads import configure_host_threads
 
-    configure_host_threads(slots)
+    configure_host_threads(slots, device=device)
     root, chain, key = create_chain()
     credentials = SigningCredentials(chain, key, root)
     jobs = []

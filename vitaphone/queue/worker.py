@@ -106,7 +106,9 @@ def warm_engines(settings: Settings, concurrency: int) -> float:
     from vitaphone.core.pipeline import AnimateInputs, AnimateOptions, Marking, animate
 
     started = time.perf_counter()
-    configure_host_threads(concurrency)
+    from vitaphone.core.render.renderer import pick_device
+
+    configure_host_threads(concurrency, device=pick_device(settings.device).type)
     portrait = files("vitaphone.assets").joinpath("einstein.jpg").read_bytes()
     credentials = load_or_create_credentials(
         settings.data_dir / "c2pa", cert_path=settings.c2pa_cert_path,
