@@ -33,12 +33,13 @@ def configure_host_threads(concurrent_jobs: int, cores: int | None = None, *,
                            device: str = "cpu") -> HostThreads:
     """Split `cores` (default: usable_cores()) between `concurrent_jobs` jobs of this process.
 
-    x264 gets the job's share of the cores. OpenCV runs single-threaded: its work here is small
+    x264 gets the job's share of the cores. OpenCV and BLAS run single-threaded: its work here is small
     images inside our own thread pools, where its pool only adds hand-offs. torch gets the share
     on the CPU renderer and one thread when rendering on CUDA (the GPU does that work; idle
     OpenMP threads spin, which on a 16-core host measured 13.5 CPU-s per clip instead of 3)."""
     import cv2
     import torch
+    from threadpoolctl import threadpool_limits
 
     from vitaphone.core.media.encode import set_encoder_threads
 
@@ -49,5 +50,8 @@ def configure_host_threads(concurrent_jobs: int, cores: int | None = None, *,
     # Always explicit: x264's own default counts the machine's cores, not this process's share.
     set_encoder_threads(per_job)
     cv2.setNumThreads(1)
+    # BLAS (the watermark's small solves): its threads busy-wait between calls, and it sizes
+    # itself to the machine, not to this process's share of it.
+    threadpool_limits(limits=1, user_api="blas")
     torch.set_num_threads(1 if device.startswith("cuda") else per_job)
     return HostThreads(cores, concurrent_jobs, per_job)
