@@ -44,9 +44,12 @@ class Delivery:
         self.sweep_s = sweep_s
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
-        # A command sweeps at once while the periodic sweep may be running: one at a time, or
-        # both read the same pending notice and the requester is told twice.
-        self._sweep_lock = asyncio.Lock()
+        # A command asks for a sweep while the periodic one may be running. Two sweeps at once
+        # read the same pending notice and tell the requester twice; a command waiting for the
+        # running sweep can stall behind a platform call of that sweep. So one sweeps at a time
+        # and a request during a sweep makes it go round once more instead of waiting.
+        self._sweeping = False
+        self._again = False
 
     async def start(self) -> None:
         async with self.service.studio.sessions() as session:
@@ -162,11 +165,13 @@ class Delivery:
                 chat, path, caption, buttons=video_buttons(job_id),
                 reply_to=store.message_ref(row.where.get("origin")))
         async with svc.studio.sessions.begin() as session:
-            await store.mark_posted(session, outbox_id, message)
+            posted = await store.mark_posted(session, outbox_id, message)
             await records.add_posted_to(session, result.provenance_id, {
                 "platform": message.platform, "chat_id": message.chat_id,
                 "message_id": message.message_id})
         log.info("job %s: video posted", job_id)
+        if posted.delete_requested_at is not None:  # taken down while it was uploading
+            await self.sweep()
         return wording.finished(job_id)
 
     # --- what other processes asked for -----------------------------------------------------
@@ -181,9 +186,19 @@ class Delivery:
                 log.exception("bots sweep failed; trying again")
 
     async def sweep(self) -> None:
-        """Delete copies marked for deletion, send queued notices, resume approved jobs."""
-        async with self._sweep_lock:
-            await self._sweep_once()
+        """Delete copies marked for deletion, send queued notices, resume approved jobs.
+
+        Returns at once when a sweep is already running: that one sweeps again afterwards."""
+        self._again = True
+        if self._sweeping:
+            return
+        self._sweeping = True
+        try:
+            while self._again:
+                self._again = False
+                await self._sweep_once()
+        finally:
+            self._sweeping = False
 
     async def _sweep_once(self) -> None:
         svc = self.service

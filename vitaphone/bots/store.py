@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vitaphone.bots.contract import ChatRef, MessageRef
 from vitaphone.storage.base import utcnow
-from vitaphone.storage.models import BotOutbox, BotRequest
+from vitaphone.storage.models import BotOutbox, BotRequest, Provenance
 
 ASKING, SUBMITTED, CANCELLED = "asking", "submitted", "cancelled"
 
@@ -95,10 +95,19 @@ async def claim_outbox(session: AsyncSession, *, job_id: str, kind: str, platfor
 
 
 async def mark_posted(session: AsyncSession, row_id: int, message: MessageRef) -> BotOutbox:
+    """Record the posted message. A takedown that came while the video was uploading found no
+    message to delete: then this copy is marked for deletion at once (`delete_requested_at`).
+    The provenance row is locked so a concurrent takedown is seen either here or, once this
+    commits, by the takedown's own search for copies (PostgreSQL; SQLite serialises writers)."""
     row = await session.get(BotOutbox, row_id, populate_existing=True)
     assert row is not None
     row.platform_chat_id, row.platform_message_id = message.chat_id, message.message_id
     row.extra, row.posted_at = dict(message.extra), utcnow()
+    taken_down = (await session.execute(
+        select(Provenance.taken_down).where(Provenance.job_id == row.job_id)
+        .with_for_update())).scalar_one_or_none()
+    if taken_down:
+        row.delete_requested_at = row.delete_requested_at or utcnow()
     await session.flush()
     return row
 
