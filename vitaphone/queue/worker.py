@@ -192,10 +192,13 @@ async def serve(settings: Settings, options: WorkerOptions) -> None:
         with contextlib.suppress(Exception):
             async with studio.sessions.begin() as session:
                 await leases.worker_stopped(session, worker_id)
-        await sweeper.close()
         sweeping.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sweeping
+        # close() gathers the sweeper's tasks: a sweep cut short by the shutdown raises
+        # CancelledError there, which must not turn a graceful stop into exit code 1.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sweeper.close()
         await client.aclose()
         await studio.aclose()
         log.info("worker %s stopped", worker_id)
