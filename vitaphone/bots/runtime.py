@@ -118,6 +118,8 @@ async def serve(settings: Settings, platforms: list[str], *,
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
+        # Not on Windows' event loop, nor outside the main thread (tests run it in one):
+        # there the caller's `stop` event is the only way to end.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     studio = Studio(settings)

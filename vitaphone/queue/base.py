@@ -8,6 +8,7 @@ job id reaches whoever runs it) and `aclose`.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -18,18 +19,19 @@ if TYPE_CHECKING:
     from vitaphone.studio import Studio
 
 
-class SqlQueue:
+class SqlQueue(ABC):
     """The SQL half of a `JobQueue`; subclasses add `enqueue` and `aclose`."""
 
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         self.sessions = studio.sessions
 
-    async def enqueue(self, job_id: str) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    async def enqueue(self, job_id: str) -> None:
+        """Hand a job SQL has as `queued` to whoever runs jobs (idempotent)."""
 
-    async def aclose(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    async def aclose(self) -> None: ...
 
     async def status(self, job_id: str) -> JobStatus:
         from vitaphone.storage import leases, records
