@@ -78,9 +78,9 @@ def animate(inputs: AnimateInputs, options: AnimateOptions, marking: Marking, ou
     """Run every stage and write the signed MP4 to `out_path`. Raises UserFacingError subclasses
     for bad input (before heavy work wherever possible)."""
     from vitaphone.core.face.analyze import analyze_face
-    from vitaphone.core.face.features import smirk_side
+    from vitaphone.core.face.features import smile_iod, smirk_side
     from vitaphone.core.face.image_io import load_portrait
-    from vitaphone.core.motion.options import MotionOptions
+    from vitaphone.core.motion.options import MotionOptions, OwnExpression
     from vitaphone.core.motion.track import plan_motion
     from vitaphone.core.render.renderer import pick_device, render_batches
     from vitaphone.core.render.types import RenderOptions
@@ -113,7 +113,8 @@ def animate(inputs: AnimateInputs, options: AnimateOptions, marking: Marking, ou
             "Shorten it (long numbers are read out in full: write them in words or round them).")
     with clock("motion"):
         side = smirk_side(mesh.landmarks, mesh.yaw_deg)
-        track = plan_motion(speech, replace(motion_options, smirk_side=side))
+        own = OwnExpression(smile_iod=smile_iod(mesh.landmarks))
+        track = plan_motion(speech, replace(motion_options, smirk_side=side, own_expression=own))
     started = time.perf_counter()
     report("render", 0.0)
     stream = render_batches(portrait, mesh, track, render_options)

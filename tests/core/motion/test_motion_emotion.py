@@ -12,6 +12,7 @@ from vitaphone.core.motion import MotionOptions, plan_motion
 from vitaphone.core.motion.emotion import (
     DEFAULT_STYLES, VISIBILITY_GAIN, load_styles, onset_ramp, style_for)
 from vitaphone.core.motion.geometry import EYE_APERTURE_REST_IOD, EYE_OPEN_FRACTION
+from vitaphone.core.motion.options import OwnExpression
 from vitaphone.core.motion.types import Emotion
 
 # Direction each emotion must move a channel (FACS prototypes; the bench checks the same on
@@ -156,3 +157,55 @@ def test_contempt_smirks_on_the_chosen_side(einstein, tracks):
     np.testing.assert_array_equal(right.channel("jaw_open"), left.channel("jaw_open"))
     with pytest.raises(BadOption, match="smirk_side"):
         MotionOptions(smirk_side=0)
+
+
+SMILING = OwnExpression(smile_iod=0.075)  # the MEAD actor's broad smile with teeth reads 0.075
+
+
+def test_an_emotion_against_the_portraits_smile_first_relaxes_it():
+    plain = style_for(Emotion.SAD, 0.8)[0].offsets
+    sad = style_for(Emotion.SAD, 0.8, own=SMILING)[0].offsets
+    # The corners go back to neutral (0.8 of the way), then drop by sad's own amount.
+    assert sad["mouth_corner"] == pytest.approx(plain["mouth_corner"] - 0.8 * 0.075 / 0.06)
+    assert sad["lip_spread"] < plain["lip_spread"]
+    assert {k: v for k, v in sad.items() if k not in ("mouth_corner", "lip_spread")} == {
+        k: v for k, v in plain.items() if k not in ("mouth_corner", "lip_spread")}
+    for emotion in (Emotion.ANGRY, Emotion.FEAR, Emotion.DISGUST):
+        assert (style_for(emotion, 0.8, own=SMILING)[0].offsets["mouth_corner"]
+                < style_for(emotion, 0.8)[0].offsets["mouth_corner"] - 0.9)
+
+
+def test_happy_adds_only_the_smile_the_face_lacks():
+    plain = style_for(Emotion.HAPPY, 0.8)[0].offsets
+    broad = style_for(Emotion.HAPPY, 0.8, own=SMILING)[0].offsets
+    assert broad["mouth_corner"] == broad["cheek_raise"] == broad["lip_spread"] == 0.0
+    slight = style_for(Emotion.HAPPY, 0.8, own=OwnExpression(smile_iod=0.01))[0].offsets
+    kept = (plain["mouth_corner"] - 0.01 / 0.06) / plain["mouth_corner"]
+    assert slight["mouth_corner"] == pytest.approx(plain["mouth_corner"] * kept)
+    assert slight["cheek_raise"] == pytest.approx(plain["cheek_raise"] * kept)
+    # Happy on a turned-down mouth first lifts it to neutral.
+    frown = style_for(Emotion.HAPPY, 0.8, own=OwnExpression(smile_iod=-0.03))[0].offsets
+    assert frown["mouth_corner"] == pytest.approx(plain["mouth_corner"] + 0.8 * 0.03 / 0.06)
+
+
+def test_neutral_and_the_smirk_ignore_the_portraits_smile():
+    assert style_for(Emotion.NEUTRAL, 0.8, own=SMILING)[0].offsets == {}
+    plain = style_for(Emotion.CONTEMPT, 0.8)[0].offsets
+    contempt = style_for(Emotion.CONTEMPT, 0.8, own=SMILING)[0].offsets
+    assert contempt["mouth_corner_asym"] == plain["mouth_corner_asym"] > 0.5
+    assert style_for(Emotion.SAD, 0.8, own=OwnExpression())[0] == style_for(Emotion.SAD, 0.8)[0]
+
+
+def test_the_track_carries_the_relaxed_corners(einstein):
+    settled = slice(int(0.5 * 25), None)
+    plain = plan_motion(einstein, MotionOptions(emotion="sad", intensity=1.0, seed=0))
+    relaxed = plan_motion(einstein, MotionOptions(emotion="sad", intensity=1.0, seed=0,
+                                                  own_expression=SMILING))
+    # Past -1: the portrait's smile is undone before sad's own drop.
+    assert relaxed.channel("mouth_corner")[settled].mean() == pytest.approx(
+        plain.channel("mouth_corner")[settled].mean() - 0.075 / 0.06, abs=1e-5)
+    assert "own smile" in relaxed.notes["emotion"]
+    with pytest.raises(BadOption):
+        MotionOptions(own_expression=0.07)
+    with pytest.raises(BadOption):
+        OwnExpression(smile_iod=float("nan"))

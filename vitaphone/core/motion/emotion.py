@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vitaphone.core.motion.geometry import FEATURE_TO_CHANNEL
-from vitaphone.core.motion.options import parse_emotion
+from vitaphone.core.motion.geometry import FEATURE_TO_CHANNEL, MOUTH_CORNER_IOD
+from vitaphone.core.motion.options import OwnExpression, parse_emotion
 from vitaphone.core.motion.types import CHANNELS, MOUTH_CHANNELS, Emotion
 
 ONSET_S = 0.4  # the expression eases in over this long from the first frame
@@ -210,11 +210,49 @@ def load_styles(path: Path | None = TARGETS_PATH) -> tuple[dict[Emotion, Emotion
     return styles, note + ("; " + "; ".join(notes) if notes else "")
 
 
-def style_for(emotion: Emotion, intensity: float,
-              path: Path | None = TARGETS_PATH) -> tuple[EmotionStyle, str]:
-    """The style of `emotion` at `intensity`, and a note on its calibration."""
+# How much a smile widens the mouth per unit of corner lift (happy's prototype: spread 0.35 with
+# corners 0.8): undoing a portrait's own smile narrows its mouth by the same share.
+_SPREAD_PER_CORNER = 0.35 / 0.8
+_SMILE_CHANNELS = ("mouth_corner", "cheek_raise", "lip_spread")
+
+
+def relative_to_face(style: EmotionStyle, own: OwnExpression, intensity: float) -> EmotionStyle:
+    """`style` (already at `intensity`) applied against what the portrait's face already does.
+
+    An emotion whose corners go the other way than the portrait's own (sad, angry, fear or
+    disgust on a smiling face; happy on a turned-down mouth) first takes the portrait's corners
+    back to neutral, by `intensity` of the way, then adds its own movement: a sad offset on a
+    broad smile alone still reads as a smile. One whose corners go the same way (happy on a
+    smiling face) adds only what the face does not already show, so it does not over-smile;
+    its cheek and mouth widening shrink by the same share. Other channels are left alone;
+    contempt's one-sided smirk (mouth_corner_asym) is never touched.
+    """
+    own_units = own.smile_iod / MOUTH_CORNER_IOD  # the portrait's smile in mouth_corner units
+    corner = style.offsets.get("mouth_corner", 0.0)
+    if own_units == 0.0 or corner == 0.0:
+        return style
+    offsets = dict(style.offsets)
+    if corner * own_units < 0:
+        undo = -own_units * intensity
+        offsets["mouth_corner"] = corner + undo
+        offsets["lip_spread"] = offsets.get("lip_spread", 0.0) + _SPREAD_PER_CORNER * undo
+    else:
+        kept = max(0.0, abs(corner) - abs(own_units)) / abs(corner)
+        for name in _SMILE_CHANNELS:
+            if name in offsets and np.sign(offsets[name]) == np.sign(corner):
+                offsets[name] *= kept
+    return replace(style, offsets=offsets)
+
+
+def style_for(emotion: Emotion, intensity: float, path: Path | None = TARGETS_PATH,
+              own: OwnExpression = OwnExpression()) -> tuple[EmotionStyle, str]:
+    """The style of `emotion` at `intensity` on a face that already shows `own`, and a note on
+    its calibration."""
     styles, note = load_styles(path)
-    return styles[emotion].scaled(intensity), note
+    style = relative_to_face(styles[emotion].scaled(intensity), own, intensity)
+    if own.smile_iod:
+        note += f"; relative to the portrait's own smile ({own.smile_iod:+.3f} IOD)"
+    return style, note
 
 
 def onset_ramp(n_frames: int, fps: float, onset_s: float = ONSET_S) -> np.ndarray:

@@ -55,6 +55,24 @@ def _number(name: str, value: object, low: float, high: float, hint: str) -> flo
 
 
 @dataclass(frozen=True)
+class OwnExpression:
+    """What the portrait's face already does, against a typical neutral face, so an emotion can
+    be applied relative to it (a sad face on a smiling portrait must first undo the smile).
+
+    smile_iod: how far the mouth corners sit above a neutral mouth's, in inter-ocular distances
+        (IOD): + smiling, - turned down, 0 within the spread of neutral faces. Measured once on
+        the portrait by `vitaphone.core.face.features.smile_iod`.
+    """
+
+    smile_iod: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "smile_iod", _number(
+            "own_expression.smile_iod", self.smile_iod, -0.5, 0.5,
+            "Measure it with vitaphone.core.face.features.smile_iod, or leave it at 0."))
+
+
+@dataclass(frozen=True)
 class MotionOptions:
     """Choices for `plan_motion`.
 
@@ -68,6 +86,8 @@ class MotionOptions:
     smirk_side: which of the subject's mouth corners a one-sided expression (contempt) lifts:
         +1 the left, -1 the right. The pipeline picks it from the portrait
         (`vitaphone.core.face.features.smirk_side`).
+    own_expression: what the portrait's face already does (OwnExpression); the emotion is
+        applied relative to it. The pipeline measures it on the portrait.
     """
 
     fps: float = 25.0
@@ -78,6 +98,7 @@ class MotionOptions:
     blink_rate_per_min: float = 17.0
     gaze_shifts: bool = True
     smirk_side: int = 1
+    own_expression: OwnExpression = OwnExpression()
 
     def __post_init__(self) -> None:
         # Frozen: normalise through object.__setattr__ so callers always see clean values.
@@ -101,6 +122,9 @@ class MotionOptions:
             raise BadOption(f"smirk_side must be 1 (left) or -1 (right), got {self.smirk_side!r}.",
                             "Use 1 or -1 (the pipeline picks it from the portrait).")
         set_(self, "smirk_side", int(self.smirk_side))
+        if not isinstance(self.own_expression, OwnExpression):
+            raise BadOption(f"own_expression must be an OwnExpression, got {self.own_expression!r}.",
+                            "Use OwnExpression(smile_iod=...) (the pipeline measures it).")
         if not isinstance(self.gaze_shifts, bool):
             raise BadOption(f"gaze_shifts must be true or false, got {self.gaze_shifts!r}.",
                             "Use True or False.")

@@ -35,6 +35,8 @@ CHANNEL_RANGE: dict[str, tuple[float, float]] = {
                      "blink_left", "blink_right"), (0.0, 1.0)),
     **dict.fromkeys(("head_pitch_deg", "head_yaw_deg", "head_roll_deg"),
                     (-HEAD_CLAMP_DEG, HEAD_CLAMP_DEG)),
+    # Down to -2: an emotion against the portrait's own smile first undoes it (emotion.py).
+    "mouth_corner": (-2.0, 1.0),
 }
 _LOW = np.array([CHANNEL_RANGE[c][0] for c in CHANNELS], np.float32)
 _HIGH = np.array([CHANNEL_RANGE[c][1] for c in CHANNELS], np.float32)
@@ -103,7 +105,8 @@ def plan_motion(speech: Speech, options: MotionOptions) -> MotionTrack:
     fps = options.fps
     n = max(1, math.ceil(speech.duration_s * fps - 1e-9))
     prosody = analyse_prosody(speech.samples, speech.sample_rate_hz, n, fps)
-    style, calibration = style_for(options.emotion, options.intensity)
+    style, calibration = style_for(options.emotion, options.intensity,
+                                   own=options.own_expression)
 
     values = np.zeros((n, len(CHANNELS)), np.float32)
     mouth_note = _mouth_and_expression(values, speech, prosody, style, options)
