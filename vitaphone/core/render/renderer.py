@@ -18,7 +18,7 @@ from vitaphone.core.errors import BadOption
 from vitaphone.core.face.types import FaceMesh, Portrait
 from vitaphone.core.media.types import FrameFormat, Frames
 from vitaphone.core.motion.types import CHANNELS, MotionTrack
-from vitaphone.core.render import eyes, mouth, regions
+from vitaphone.core.render import eyes, lip_seal, mouth, regions
 from vitaphone.core.render.controls import N_MESH, build_control_points
 from vitaphone.core.render.crop import CropPlan, crop_image, head_box, plan_crop
 from vitaphone.core.render.rig import Rig
@@ -61,6 +61,7 @@ class PreparedPortrait:
     table: WarpTable
     mouth: mouth.MouthStyle
     eyes: eyes.EyeStyle
+    seal: lip_seal.SealStyle  # lips parted at rest: how to close them
     head_box: tuple[int, int, int, int]
     device: torch.device
 
@@ -88,6 +89,7 @@ def prepare(portrait: Portrait, mesh: FaceMesh, options: RenderOptions) -> Prepa
         table,
         mouth.mouth_style(crop, lm, rig_frame_iod),
         eyes.eye_style(crop, lm, rig_frame_iod),
+        lip_seal.seal_style(crop, lm, rig_frame_iod, roi[:2], device),
         head_box(lm, plan.out_wh),
         device,
     )
@@ -166,6 +168,8 @@ def render_batch(prep: PreparedPortrait, values: torch.Tensor, clock: _Clock) ->
     points = prep.rig.points[None, :N_MESH, :2] + disp[:, :N_MESH]  # (B, 468, 2) crop px
     x0, y0 = prep.table.roi[:2]
     points = points - torch.tensor([x0, y0], device=points.device, dtype=points.dtype)
+    rest = points[0] - disp[0, :N_MESH]  # the portrait's own mesh, ROI px
+    roi_img = lip_seal.seal_lips(roi_img, points, rest, offsets, prep.image, prep.table.roi, prep.seal)
     roi_img = mouth.composite_mouth(roi_img, points, values, prep.mouth)
     clock.lap("mouth")
     roi_img = eyes.composite_eyes(roi_img, points, values, prep.eyes, prep.image, (x0, y0))

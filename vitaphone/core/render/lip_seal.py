@@ -1,0 +1,215 @@
+"""Lip seal: lips that are parted at rest meet for real when the rig closes them.
+
+A portrait may smile with parted lips and teeth showing. The rig then closes a bilabial by
+moving the inner-lip mesh points together, but the smooth warp (a coarse node grid, blurred)
+cannot fold the teeth away: they are squeezed into a bright line between the lips, and the
+mouth composite keeps the portrait's own mouth at or below its rest gap. Here, wherever a
+column's inner-lip gap is smaller than the portrait's own, the lips are resampled from the
+portrait column by column: the upper lip (outer to inner contour) is stretched onto its new
+span, the lower lip likewise, and the gap between them shows the middle of the portrait's
+own gap at its own scale (the lips slide over the teeth instead of squeezing them), so at a
+full closure no tooth pixel is left. A soft contact shadow in a dark version of the lip colour
+marks the seam. Above and below the lips the correction fades into the warp's own field.
+
+Batched over frames (torch, CPU or CUDA); frames and columns at or above the rest gap are
+untouched, and a portrait whose lips meet at rest is never touched at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vitaphone.core.render import regions as rg
+from vitaphone.core.render.raster import catmull_rom_matrix, smoothstep, union_box
+
+OPEN_REST_FROM_IOD = 0.02  # a rest gap above this (fully at 2x) counts as lips parted at rest
+FADE_IOD = 0.08  # the correction fades out over this far above and below the lips
+RAMP_IOD = 0.015  # a column is sealed fully once its gap is this much below its rest gap
+SEAM_WIDTH_IOD = 0.011  # contact shadow's Gaussian width
+SEAM_DARKNESS = 0.6  # its opacity at the middle of the mouth, a closed mouth
+SEAM_SHADE = 0.45  # its colour: the lip colour times this
+INSET_SHARE = 0.2  # the lips' inner edges are sampled this share of the lip inwards
+CORNER_REACH_IOD = 0.05  # the seal reaches this far past the inner corners, fading out
+MIN_GAP_IOD = 0.06  # a closing mouth leaves out at least this band of the rest gap
+_SPLINE = catmull_rom_matrix(len(rg.LIP_INNER_UPPER), 4)
+_OUTER_SPLINE = catmull_rom_matrix(len(rg.LIP_OUTER_UPPER), 4)
+
+
+@dataclass(frozen=True)
+class SealStyle:
+    """The portrait's rest lip curves (1, N, 2) in ROI px (x increasing), its seam colour (3,)
+    float 0..255, the eye distance in px and how open the lips are at rest (0..1)."""
+
+    outer_upper: torch.Tensor
+    inner_upper: torch.Tensor
+    inner_lower: torch.Tensor
+    outer_lower: torch.Tensor
+    seam: torch.Tensor
+    iod_px: float
+    open_rest: float
+
+
+def _curves(points: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Smooth lip contours (B, n, 2) from mesh points (B, 468, 2): outer upper, inner upper,
+    inner lower, outer lower."""
+    inner, outer = _SPLINE.to(points), _OUTER_SPLINE.to(points)
+    return (
+        outer @ points[:, list(rg.LIP_OUTER_UPPER)],
+        inner @ points[:, list(rg.LIP_INNER_UPPER)],
+        inner @ points[:, list(rg.LIP_INNER_LOWER)],
+        outer @ points[:, list(rg.LIP_OUTER_LOWER)],
+    )
+
+
+def seal_style(
+    crop: np.ndarray, lm: np.ndarray, iod_px: float, roi_xy: tuple[int, int], device: torch.device
+) -> SealStyle:
+    """crop (H, W, 3) uint8; lm (468, 3) crop px; roi_xy: the warp ROI's top-left in crop px."""
+    xy = lm[:, :2].astype(np.float64)
+    gap = xy[list(rg.LIP_INNER_LOWER), 1] - xy[list(rg.LIP_INNER_UPPER), 1]
+    open_rest = float(np.clip((gap.max() / iod_px - OPEN_REST_FROM_IOD) / OPEN_REST_FROM_IOD, 0, 1))
+    lips = np.concatenate(
+        [
+            rg.region_pixels(crop, xy[list(rg.LIP_OUTER_UPPER + tuple(reversed(rg.LIP_MID_UPPER)))]),
+            rg.region_pixels(crop, xy[list(rg.LIP_OUTER_LOWER + tuple(reversed(rg.LIP_MID_LOWER)))]),
+        ]
+    )
+    lip = np.median(lips, 0) if len(lips) else np.array([150.0, 90.0, 80.0])
+    pts = torch.as_tensor(xy - np.asarray(roi_xy, np.float64), dtype=torch.float32)[None]
+    curves = [_increasing(c).to(device) for c in _curves(pts)]
+    seam = torch.as_tensor(lip * SEAM_SHADE * np.array([1.1, 0.9, 0.9]), dtype=torch.float32)
+    return SealStyle(*curves, seam.clamp(0, 255).to(device), iod_px, open_rest)
+
+
+def _increasing(curve: torch.Tensor) -> torch.Tensor:
+    """Curves (B, n, 2) listed by increasing x, x made monotone."""
+    flip = curve[:, :1, :1] > curve[:, -1:, :1]
+    curve = torch.where(flip, curve.flip(1), curve)
+    x = torch.cummax(curve[..., 0], dim=1).values
+    return torch.stack([x, curve[..., 1]], -1).contiguous()
+
+
+def _y_at(curve: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Curves (1 or B, n, 2), x increasing, at per-frame columns q (B, w) -> (B, w), held
+    constant beyond their ends."""
+    x = curve[..., 0].expand(q.shape[0], -1).contiguous()
+    y = curve[..., 1].expand(q.shape[0], -1)
+    n = x.shape[1]
+    idx = torch.searchsorted(x, q.contiguous()).clamp(1, n - 1)
+    x0, x1 = x.gather(1, idx - 1), x.gather(1, idx)
+    y0, y1 = y.gather(1, idx - 1), y.gather(1, idx)
+    t = ((q - x0) / (x1 - x0).clamp(min=1e-4)).clamp(0, 1)
+    return y0 + t * (y1 - y0)
+
+
+def closure(points: torch.Tensor, rest_points: torch.Tensor) -> torch.Tensor:
+    """How far the lips are closed from their rest gap, per frame (B,) 0..1: one minus the
+    summed inner-lip column gaps over the portrait's own. points (B, 468, 2), rest (468, 2)."""
+    up, lo = list(rg.LIP_INNER_UPPER[1:-1]), list(rg.LIP_INNER_LOWER[1:-1])
+    rest = (rest_points[lo, 1] - rest_points[up, 1]).clamp(min=0).sum()
+    now = (points[:, lo, 1] - points[:, up, 1]).clamp(min=0).sum(1)
+    return (1 - now / rest.clamp(min=1e-3)).clamp(0, 1)
+
+
+def seal_lips(
+    img: torch.Tensor,
+    points: torch.Tensor,
+    rest_points: torch.Tensor,
+    offsets: torch.Tensor,
+    source: torch.Tensor,
+    roi: tuple[int, int, int, int],
+    style: SealStyle,
+) -> torch.Tensor:
+    """img (B, h, w, 3) uint8 warped ROI (changed in place and returned); points (B, 468, 2)
+    and rest_points (468, 2) ROI px; offsets (B, 2, ny, nx) the warp's backward offsets in px
+    (source = pixel + offset); source (3, H, W) float32 crop; roi (x0, y0, x1, y1) crop px."""
+    if style.open_rest <= 0.0:
+        return img
+    shut = closure(points, rest_points)
+    frames = torch.nonzero(shut > 0.005).flatten()
+    if frames.numel() == 0:
+        return img
+    img[frames] = _seal(img[frames], points[frames], shut[frames], offsets[frames], source, roi,
+                        style)  # fmt: skip
+    return img
+
+
+def _seal(img, points, shut, offsets, source, roi, style: SealStyle) -> torch.Tensor:
+    iod = style.iod_px
+    _, h, w, _ = img.shape
+    uo, ui, li, lo = (_increasing(c) for c in _curves(points))
+    fade = FADE_IOD * iod + 1.0
+    x0, y0, x1, y1 = union_box(torch.cat([uo, lo], 1), fade + 1.0, h, w)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return img
+    dev, dt = img.device, torch.float32
+    b = len(img)
+    xs = torch.arange(x0, x1, device=dev, dtype=dt)
+    cols = xs[None].expand(b, -1)
+    u_o, u_i, l_i, l_o = (_y_at(c, cols) for c in (uo, ui, li, lo))
+    # Columns between the inner corners, and a little beyond them: a smile's dark corners sit
+    # where the mesh's inner contours already meet.
+    reach = CORNER_REACH_IOD * iod + 1.0
+    beyond = torch.maximum(ui[:, :1, 0] - cols, cols - ui[:, -1:, 0])  # (B, w') px outside
+    span = smoothstep(1 - beyond / reach)
+    # The warp's own source position of every patch pixel (offsets upsampled like the warp).
+    rh, rw = roi[3] - roi[1], roi[2] - roi[0]
+    ys = torch.arange(y0, y1, device=dev, dtype=dt)
+    gy, gx = torch.meshgrid((ys + 0.5) * (2.0 / rh) - 1, (xs + 0.5) * (2.0 / rw) - 1, indexing="ij")
+    grid = torch.stack([gx, gy], -1)[None].expand(b, -1, -1, -1)
+    off = F.grid_sample(offsets, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    sx = xs.view(1, 1, -1) + off[:, 0]  # (B, h', w') ROI px
+    sy = ys.view(1, -1, 1) + off[:, 1]
+    # The source column each output column comes from (taken at the mouth's middle row).
+    mid = ((u_i + l_i) / 2 - y0).round().long().clamp(0, len(ys) - 1)  # (B, w')
+    col = sx.gather(1, mid[:, None]).squeeze(1)  # (B, w')
+    r_o, r_i, q_i, q_o = (_y_at(c, col) for c in (style.outer_upper, style.inner_upper,
+                                                    style.inner_lower, style.outer_lower))
+    # Closing, the lips leave out at least a thin band about the rest gap's middle: the mesh
+    # pinches the gap at the corners, where the portrait's dark corners are not that thin.
+    centre = (r_i + q_i) / 2
+    least = (MIN_GAP_IOD * iod * shut)[:, None] / 2
+    r_i, q_i = torch.minimum(r_i, centre - least), torch.maximum(q_i, centre + least)
+    gap_c, gap_r = (l_i - u_i).clamp(min=0), q_i - r_i
+    seal = smoothstep(shut / 0.1)[:, None] * span * style.open_rest  # (B, w')
+    inset = (INSET_SHARE * torch.stack([r_i - r_o, q_o - q_i])).clamp(min=1.0, max=0.03 * iod)
+    r_in, q_in = r_i - inset[0], q_i + inset[1]
+    # Desired source row per output row: lips stretched onto their new spans, the gap at its
+    # own scale about its middle, slope 1 beyond the outer contours (then faded into the warp).
+    # The lips' anti-aliased inner edges cover half a pixel each: upper and lower contours
+    # interpolated between their own knots may sit a fraction of a pixel apart when closed.
+    seam_y = (u_i + l_i) / 2
+    half = (gap_c - 1.0).clamp(min=0) / 2
+    u_i, l_i = seam_y - half, seam_y + half
+    y = ys.view(1, -1, 1)
+    e = lambda a: a[:, None]  # (B, w') -> (B, 1, w')
+    eps = 1e-3
+    upper = e(r_o) + (y - e(u_o)) / e(u_i - u_o).clamp(min=eps) * e(r_in - r_o)
+    lower = e(q_in) + (y - e(l_i)) / e(l_o - l_i).clamp(min=eps) * e(q_o - q_in)
+    slope = (gap_r / gap_c.clamp(min=eps)).clamp(max=1.0)
+    middle = e(centre) + (y - e(seam_y)) * e(slope)
+    above, below = e(r_o) + (y - e(u_o)), e(q_o) + (y - e(l_o))
+    want = torch.where(y < e(u_i), torch.where(y < e(u_o), above, upper),
+                       torch.where(y < e(l_i), middle, torch.where(y < e(l_o), lower, below)))
+    taper = smoothstep((y - e(u_o) + fade) / fade) * smoothstep((e(l_o) + fade - y) / fade)
+    weight = taper * e(seal)  # (B, h', w')
+    sy = sy + weight * (want - sy)
+    _, height, width = source.shape
+    sample = torch.stack([(sx + roi[0]) * (2.0 / (width - 1)) - 1,
+                          (sy + roi[1]) * (2.0 / (height - 1)) - 1], -1)  # fmt: skip
+    patch = F.grid_sample(source[None].expand(b, -1, -1, -1), sample, mode="bilinear",
+                          padding_mode="border", align_corners=True)  # fmt: skip
+    # Contact shadow along the seam of a closed mouth.
+    closed = e(seal * smoothstep(1 - gap_c / (0.03 * iod + 1.0)))
+    width_px = SEAM_WIDTH_IOD * iod + 0.5
+    shadow = SEAM_DARKNESS * closed * torch.exp(-(((y - e(seam_y)) / width_px) ** 2))
+    patch = patch + shadow[:, None] * (style.seam.view(1, 3, 1, 1) - patch)
+    old = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
+    mix = smoothstep(weight / 0.05)[:, None]  # where nothing is corrected keep the warp's pixels
+    out = old + mix * (patch - old)
+    img[:, y0:y1, x0:x1] = out.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+    return img
