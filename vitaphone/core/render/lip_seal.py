@@ -30,9 +30,11 @@ OPEN_REST_FROM_IOD = 0.02  # a rest gap above this (fully at 2x) counts as lips 
 FADE_IOD = 0.08  # the correction fades out over this far above and below the lips
 RAMP_IOD = 0.015  # a column is sealed fully once its gap is this much below its rest gap
 SEAM_WIDTH_IOD = 0.011  # contact shadow's Gaussian width
-SEAM_DARKNESS = 0.6  # its opacity at the middle of the mouth, a closed mouth
+SEAM_DARKNESS = 0.3  # its opacity on a closed mouth (darker seams read as parted lips)
 SEAM_SHADE = 0.45  # its colour: the lip colour times this
-INSET_SHARE = 0.2  # the lips' inner edges are sampled this share of the lip inwards
+# The lips' inner edges are sampled this share of each lip inwards: a parted lower lip's inner
+# part is its shadowed, wet side, which stretched up reads as a gap under the seam.
+INSET_UPPER, INSET_LOWER = 0.15, 0.6
 CORNER_REACH_IOD = 0.05  # the seal reaches this far past the inner corners, fading out
 MIN_GAP_IOD = 0.06  # a closing mouth leaves out at least this band of the rest gap
 _SPLINE = catmull_rom_matrix(len(rg.LIP_INNER_UPPER), 4)
@@ -176,7 +178,7 @@ def _seal(img, points, shut, offsets, source, roi, style: SealStyle) -> torch.Te
     r_i, q_i = torch.minimum(r_i, centre - least), torch.maximum(q_i, centre + least)
     gap_c, gap_r = (l_i - u_i).clamp(min=0), q_i - r_i
     seal = smoothstep(shut / 0.1)[:, None] * span * style.open_rest  # (B, w')
-    inset = (INSET_SHARE * torch.stack([r_i - r_o, q_o - q_i])).clamp(min=1.0, max=0.03 * iod)
+    inset = torch.stack([INSET_UPPER * (r_i - r_o), INSET_LOWER * (q_o - q_i)]).clamp(min=1.0, max=0.06 * iod)
     r_in, q_in = r_i - inset[0], q_i + inset[1]
     # Desired source row per output row: lips stretched onto their new spans, the gap at its
     # own scale about its middle, slope 1 beyond the outer contours (then faded into the warp).

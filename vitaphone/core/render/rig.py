@@ -31,6 +31,11 @@ JAW_PIVOT_BELOW_EYES_IOD = 0.5  # the jaw hinge sits a little below the eye line
 LIP_PART_FULL_AT = 0.18  # jaw_open at which the lips' own parting is complete
 TUCK_GAP_IOD = 0.03  # inner-lip gap left when the lower lip is under the upper teeth
 CLOSE_SHARE_UPPER = 0.35  # share of a bilabial closure done by the upper lip
+# Lips parted at rest (a toothy smile): this share of the rest gap above CLOSED_REST_IOD is
+# closed by raising the jaw, the rest by the lips. Stretching the lips alone over the whole gap
+# made them twice as thick, and the face mesh read the stretched lips as a parted mouth.
+JAW_CLOSE_SHARE = 1.0
+CLOSED_REST_IOD = 0.03
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,10 @@ class Rig:
         self.jaw_max_rad = float(
             angles[np.searchsorted(drops, target)] if drops[-1] > target else angles[-1]
         )
+        # Raising the jaw by this angle at lip_close = 1 closes part of a rest gap (radians).
+        pairs = uv[list(rg.LIP_INNER_LOWER), 1] - uv[list(rg.LIP_INNER_UPPER), 1]
+        rest_open = max(0.0, float(pairs.max()) - CLOSED_REST_IOD)
+        self.jaw_close_rad = JAW_CLOSE_SHARE * rest_open * self.jaw_max_rad / max(target, 1e-6)
         self.jaw_weight = torch.as_tensor(w, dtype=torch.float32, device=self.device)
         self.jaw_vz = torch.as_tensor(
             np.stack([uv[:, 1], z / self.frame.iod_px], 1),
@@ -209,6 +218,7 @@ class Rig:
         n = values.shape[0]
         mesh = (self.coefficients(values) @ self.shapes_px).view(n, N_MESH, 2)
         jaw = values[:, CHANNELS.index("jaw_open")].clamp(0, 1) * self.jaw_max_rad
+        jaw = jaw - values[:, CHANNELS.index("lip_close")].clamp(0, 1) * self.jaw_close_rad
         jaw_disp = self._jaw(jaw)  # (T, 468, 2)
         mesh = mesh + jaw_disp
         mesh = mesh + self._close_lips(mesh, values)
