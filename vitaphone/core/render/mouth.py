@@ -1,12 +1,24 @@
-"""Mouth interior: when the inner lips part, paint the cavity *under* the lips.
+"""Mouth interior: when the inner lips part, paint what is *behind* the lips.
 
-Only pixels between the warped upper and lower inner-lip contours change (feathered inwards,
-so the lips keep their own edges). Layers, back to front: a dark cavity in a dark version of
-the lip colour, darker with opening and towards the corners; a tongue hint low in the mouth;
-the lower teeth as a thin band just above the lower lip (mostly hidden); the upper teeth hanging
-from under the upper lip, with a soft shadowed top edge, receding into shadow at the sides, with
-soft shading between incisors. Colours come from the portrait: teeth from the sclera and skin
-(desaturated, lit like the face), the cavity and tongue from the lips.
+Only pixels between the warped upper and lower inner-lip contours change. From the lips
+inwards: the lips' own inner edge (the vermilion rolled into the mouth: the portrait's lip
+pixels mirrored across the contour and shaded darker inwards, so the lips keep their
+thickness at wide openings), then the interior, back to front:
+
+* the cavity, a dark version of the lip colour, lit near the rim (light falls in from the front
+  and from above) and dark at the back, brighter on the side away from the light (the face's
+  lighting direction is read from the portrait's cheeks);
+* the tongue, a shaded dome fixed to the jaw, lit at its front, with a faint median groove;
+  its tip rises to the upper teeth on tongue consonants (`tongue_tip`);
+* the lower teeth, fixed to the jaw (they ride with the lower lip): they show at wide openings;
+* the upper teeth, fixed to the skull (they follow the nose base), hanging from under the upper
+  lip: more of them shows the more the lips part or the upper lip rises.
+
+Teeth lie on an arch (edges rising and receding into shadow towards the corners), softly
+shaded per tooth. Every colour comes from the portrait: teeth from the sclera and the lit skin,
+cavity and tongue from the lips and the face's darkest shadows. A portrait with parted lips
+keeps its own mouth until the lips open further than they are. Lip rounding (lip_round) also
+darkens the skin under the everted lower lip.
 """
 
 from __future__ import annotations
@@ -27,27 +39,48 @@ from vitaphone.core.render.raster import (
     union_box,
 )
 
-UPPER_TEETH_SHOW_IOD = 0.075  # upper incisors show this far below the relaxed upper lip
-LOWER_TEETH_SHOW_IOD = 0.035
-TEETH_GAP_SHARE = 0.6
+UPPER_TEETH_SHOW_IOD = 0.12  # upper incisal edge below the relaxed upper lip's inner edge
+LOWER_TEETH_SHOW_IOD = 0.065  # lower incisal edge above the lower lip's inner edge at jaw 1
+TEETH_ARCH_IOD = 0.035  # incisal edges rise this much at the mouth corners (the smile arc)
+TEETH_GAP_SHARE = 0.6  # upper teeth fill at most this share of a column's opening
 TOOTH_WIDTH_IOD = 0.125  # central incisor width
+TONGUE_BELOW_IOD = 0.02  # the tongue's top lies this far under the lower incisal edge at rest
+TONGUE_RISE_IOD = 0.10  # ... and shows this much above it at jaw_open 1 (the jaw tilts it)
+LIP_ROLL_IOD = (0.005, 0.01)  # inner-lip band (upper, lower) shown inside a wide opening
 LIP_SHADOW_IOD = 0.025  # contact shadow of the lips on the opening's edges
+POUT_SHADOW_IOD = 0.045  # shadow under the everted lower lip at lip_round 1
 _SPLINE = catmull_rom_matrix(len(rg.LIP_INNER_UPPER), 4)
+_SPLINE_OUTER = catmull_rom_matrix(len(rg.LIP_OUTER_LOWER), 3)
+_SKULL = (2, 94)  # nose base: moves with the head only
+_EYE_CORNERS = (33, 263)  # outer eye corners: the face's axis (blinks do not move them)
+_LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True)
 class MouthStyle:
-    """Colours (3,) float 0..255 and sizes in crop px."""
+    """Colours (3,) float 0..255, sizes in crop px, teeth anchors in IOD along the face's
+    vertical axis (from the nose base, + down)."""
 
-    cavity: torch.Tensor
+    cavity: torch.Tensor  # the back of the mouth
+    cavity_lit: torch.Tensor  # the cavity's walls near the lips
     tongue: torch.Tensor
     teeth: torch.Tensor
     iod_px: float
     rest_gap_px: float  # the portrait's own largest inner-lip gap
+    light_x: float  # -1..1: + when the light comes from image right
+    teeth_u: float  # midline of the teeth, from the nose base along the eye line
+    upper_edge_v: float  # upper incisal edge at rest
+    half_width_px: float  # the rest mouth's half width (inner corners)
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb @ np.array([0.299, 0.587, 0.114])
+    return rgb @ np.array(_LUMA)
+
+
+def _axes(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ex = xy[_EYE_CORNERS[1]] - xy[_EYE_CORNERS[0]]
+    ex = ex / max(float(np.linalg.norm(ex)), 1e-6)
+    return ex, np.array([-ex[1], ex[0]])
 
 
 def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
@@ -63,42 +96,75 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
             ),
         ]
     )
-    skin = np.concatenate([rg.region_pixels(crop, xy[list(g)]) for g in (rg.CHEEK_R, rg.CHEEK_L)])
+    cheek_r, cheek_l = (rg.region_pixels(crop, xy[list(g)]) for g in (rg.CHEEK_R, rg.CHEEK_L))
+    skin = np.concatenate([cheek_r, cheek_l])
     lip = np.median(lips, 0) if len(lips) else np.array([150.0, 90.0, 80.0])
     skin_c = np.median(skin, 0) if len(skin) else lip
     eye_px = np.concatenate(
         [rg.region_pixels(crop, xy[list(rg.eye_polygon(s))]) for s in ("right", "left")]
     )
     skin_l = float(_luma(skin_c))
-    if len(eye_px) >= 8:
-        luma = _luma(eye_px)
-        sclera_l = float(np.percentile(luma, 85))
-    else:
-        sclera_l = skin_l * 1.2
+    lip_l = max(float(_luma(lip)), 1.0)
+    sclera_l = float(np.percentile(_luma(eye_px), 85)) if len(eye_px) >= 8 else skin_l * 1.2
     # Teeth: between the sclera and the lit skin in brightness (paintings often have dim,
-    # tiny sclerae), tinted towards the skin (the scene's light) and desaturated.
-    # Teeth sit in the mouth's shade: about as bright as the lit skin, never glowing white.
+    # tiny sclerae), tinted towards the skin (the scene's light) and desaturated. They sit in
+    # the mouth's shade: about as bright as the lit skin, never glowing white.
     teeth_l = float(np.clip(0.4 * sclera_l + 0.6 * skin_l, 0.9 * skin_l, 225.0))
     tint = skin_c / max(skin_l, 1.0)
     teeth = teeth_l * (0.4 + 0.6 * tint) * np.array([1.0, 0.98, 0.93])
-    # Cavity: a dark version of the lip colour, as dark as the face's own deepest shadows
+    # Cavity: a dark version of the lip colour, as dark as the face's own deep shadows
     # (nostrils, lash line) so a low-contrast painting does not get a hole blacker than itself.
     face = rg.region_pixels(crop, xy[list(rg.FACE_OVAL)])
     dark_l = float(np.percentile(_luma(face), 2)) if len(face) else 30.0
-    ratio = float(np.clip(dark_l / max(float(_luma(lip)), 1.0), 0.22, 0.6))
-    cavity = lip * ratio * np.array([1.15, 0.85, 0.8])
-    tongue = lip * np.array([0.85, 0.6, 0.58])
+    ratio = float(np.clip(dark_l / lip_l, 0.3, 0.55))
+    cavity = lip * ratio * np.array([1.1, 0.8, 0.8])
+    cavity_lit = lip * np.array([0.8, 0.58, 0.56])  # mucosa near the lips, in their shade
+    tongue = lip * np.array([1.0, 0.72, 0.7])
+    # Lighting direction: the brighter cheek faces the light (its median luma; CHEEK_R is the
+    # subject's right, image left).
+    if len(cheek_r) and len(cheek_l):
+        lr, ll = float(np.median(_luma(cheek_r))), float(np.median(_luma(cheek_l)))
+        light_x = float(np.clip(3.0 * (ll - lr) / max(ll + lr, 1.0), -1.0, 1.0))
+    else:
+        light_x = 0.0
+    # Teeth anchors in the rest face, IOD units from the nose base.
+    ex, ey = _axes(xy)
+    base = xy[list(_SKULL)].mean(0)
+    centre = (xy[13] + xy[14]) / 2
+    upper_lip_v = float((xy[13] - base) @ ey) / iod_px
     t = lambda a: torch.as_tensor(np.clip(a, 0, 255), dtype=torch.float32)
     rest_gap = float((xy[list(rg.LIP_INNER_LOWER), 1] - xy[list(rg.LIP_INNER_UPPER), 1]).max())
-    return MouthStyle(t(cavity), t(tongue), t(teeth), iod_px, max(rest_gap, 0.0))
-
-
-def _to(style: MouthStyle, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return (
-        style.cavity.to(device).view(1, 3, 1, 1),
-        style.tongue.to(device).view(1, 3, 1, 1),
-        style.teeth.to(device).view(1, 3, 1, 1),
+    return MouthStyle(
+        cavity=t(cavity),
+        cavity_lit=t(cavity_lit),
+        tongue=t(tongue),
+        teeth=t(teeth),
+        iod_px=iod_px,
+        rest_gap_px=max(rest_gap, 0.0),
+        light_x=light_x,
+        teeth_u=float((centre - base) @ ex) / iod_px,
+        upper_edge_v=upper_lip_v + UPPER_TEETH_SHOW_IOD,
+        half_width_px=float(np.linalg.norm(xy[308] - xy[78])) / 2,
     )
+
+
+def tongue_tip(values: torch.Tensor) -> torch.Tensor:
+    """(B,) 0..1 how far the tongue tip is raised to the upper teeth. A `tongue_tip` channel is
+    used when the track has one; otherwise it is derived: tongue consonants (t, d, n, l, th)
+    leave the lips unrounded, unclosed and untucked at a small-to-mid jaw opening."""
+    if "tongue_tip" in CHANNELS:
+        return values[:, CHANNELS.index("tongue_tip")].clamp(0, 1)
+    ch = lambda name: values[:, CHANNELS.index(name)]
+    jaw = ch("jaw_open").clamp(0, 1)
+    free = (
+        (1 - ch("lip_round").clamp(0, 1) * 2).clamp(0, 1)
+        * (1 - ch("lip_close").clamp(0, 1) * 2).clamp(0, 1)
+        * (1 - ch("lower_lip_tuck").clamp(0, 1) * 2).clamp(0, 1)
+        * (1 - (ch("lip_spread") - 0.3).clamp(min=0) * 3).clamp(0, 1)
+    )
+    # Highest at the consonants' jaw (0.15-0.2), gone by an open vowel's 0.45.
+    at_jaw = smoothstep((jaw - 0.06) / 0.08) * (1 - smoothstep((jaw - 0.22) / 0.23))
+    return free * at_jaw
 
 
 def composite_mouth(
@@ -112,86 +178,170 @@ def composite_mouth(
     gap = ((lower - upper)[..., 1]).amax(1)  # (B,) largest vertical opening, px
     # A portrait with parted lips keeps its own mouth until the lips open further.
     grow = smoothstep((gap - style.rest_gap_px - 0.3) / (0.03 * style.iod_px + 1.0))  # (B,)
-    if float(grow.max()) <= 0.0:
+    pout = values[:, CHANNELS.index("lip_round")].clamp(0, 1)  # (B,)
+    opens, pouts = float(grow.max()) > 0.0, float(pout.max()) > 0.02
+    if not (opens or pouts):
         return img
     iod = style.iod_px
     _, height, width, _ = img.shape
-    x0, y0, x1, y1 = union_box(torch.cat([upper, lower], 1), 0.06 * iod + 2, height, width)
+    outer = _SPLINE_OUTER.to(points.device) @ points[:, list(rg.LIP_OUTER_LOWER)]
+    box_pts = torch.cat([upper, lower] + ([outer] if pouts else []), 1)
+    pad = 0.06 * iod + 2 + (POUT_SHADOW_IOD * 1.5 * iod if pouts else 0.0)
+    x0, y0, x1, y1 = union_box(box_pts, pad, height, width)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return img
     dev, dt = img.device, torch.float32
     xs = torch.arange(x0, x1, device=dev, dtype=dt)
     ys = torch.arange(y0, y1, device=dev, dtype=dt)
-    top, valid_t = curve_y_at(upper, xs)
-    bottom, valid_b = curve_y_at(lower, xs)
-    valid = valid_t & valid_b & (bottom > top)
-    feather = max(0.8, min(0.025 * iod, 0.3 * float(gap.max())))
-    # The feather straddles the lip edge: the warp leaves the stretched lip seam (the darkest
-    # line of a closed mouth) just inside the opening, and it must not show as an outline.
-    inside = between(top - feather, bottom + 0.7 * feather, valid, ys, feather) * grow.view(
-        -1, 1, 1
-    )
-    layer = _interior(top, bottom, xs, ys, points, values, style, iod)
-    shadow = _lip_shadow(top, bottom, valid, ys, iod) * grow.view(-1, 1, 1)
     patch = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
-    patch = patch * (1 - shadow[:, None])
-    patch = patch + inside[:, None] * (layer - patch)
+    if pouts:
+        patch = patch * (1 - _pout_shadow(outer, pout, xs, ys, iod)[:, None])
+    if opens:
+        patch = _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style)
     img[:, y0:y1, x0:x1] = patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
     return img
 
 
-def _interior(top, bottom, xs, ys, points, values, style: MouthStyle, iod: float) -> torch.Tensor:
-    """The mouth interior colour (B, 3, h, w) for the columns' lip curves top/bottom (B, w)."""
-    cavity, tongue, teeth = _to(style, top.device)
+def _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style: MouthStyle):
+    """The opening between the inner-lip curves: inner-lip bands, then the interior."""
+    iod = style.iod_px
+    top, valid_t = curve_y_at(upper, xs)
+    bottom, valid_b = curve_y_at(lower, xs)
+    valid = valid_t & valid_b & (bottom > top)
+    col_gap = (bottom - top).clamp(min=0)  # (B, w)
+    feather = max(0.8, min(0.025 * iod, 0.3 * float(gap.max())))
+    # Inner-lip bands: each lip's vermilion continues past the contour into the mouth.
+    opening = smoothstep(gap / (0.15 * iod))[:, None]  # (B, 1)
+    band_u = torch.minimum(LIP_ROLL_IOD[0] * iod * opening, 0.18 * col_gap)
+    band_l = torch.minimum(LIP_ROLL_IOD[1] * iod * opening, 0.22 * col_gap)
+    top_i, bottom_i = top + band_u, bottom - band_l
+    lips = _lip_bands(patch, top, bottom, band_u, band_l, ys, feather)
+    layer = _interior(top_i, bottom_i, xs, ys, points, values, style)
+    # The outer feather straddles the lip edge: the warp leaves the stretched lip seam (the
+    # darkest line of a closed mouth) just inside the opening, and it must not show as an outline.
+    g = grow.view(-1, 1, 1)
+    inside = between(top - feather, bottom + 0.7 * feather, valid, ys, feather) * g
+    inner = between(top_i, bottom_i, valid, ys, max(0.8, 0.6 * feather))
+    content = lips + inner[:, None] * (layer - lips)
+    shadow = _lip_shadow(top, bottom, valid, ys, iod) * g
+    patch = patch * (1 - shadow[:, None])
+    return patch + inside[:, None] * (content - patch)
+
+
+def _lip_bands(patch, top, bottom, band_u, band_l, ys, feather: float) -> torch.Tensor:
+    """(B, 3, h, w): each lip's own pixels mirrored across its inner contour (skipping the
+    seam), darker towards the inside of the mouth, where the lip curls away from the light."""
+    b, c, h, w = patch.shape
     y = ys.view(1, -1, 1)
+    y0 = float(ys[0])
+    mid = (top + bottom)[:, None] / 2
+    src = torch.where(
+        y < mid,
+        2 * top[:, None] - feather - y,
+        2 * bottom[:, None] + feather - y,
+    )
+    rows = (src - y0).round().clamp(0, h - 1).long()  # (B, h, w)
+    mirrored = patch.gather(2, rows[:, None].expand(b, c, h, w))
+    u_up = ((y - top[:, None]) / (band_u[:, None] + 1e-3)).clamp(0, 1)
+    u_lo = ((bottom[:, None] - y) / (band_l[:, None] + 1e-3)).clamp(0, 1)
+    shade = torch.where(y < mid, 1 - 0.4 * u_up, 1 - 0.3 * u_lo)
+    return mirrored * shade[:, None]
+
+
+def _face_axes(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per frame: nose base (B, 2), eye-line unit vector ex (B, 2), face-down unit ey (B, 2)."""
+    base = points[:, list(_SKULL)].mean(1)
+    ex = points[:, _EYE_CORNERS[1]] - points[:, _EYE_CORNERS[0]]
+    ex = ex / ex.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+    ey = torch.stack([-ex[:, 1], ex[:, 0]], -1)
+    return base, ex, ey
+
+
+def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.Tensor:
+    """The mouth interior colour (B, 3, h, w) for the columns' curves top/bottom (B, w)."""
+    dev = top.device
+    col = lambda c: c.to(dev).view(1, 3, 1, 1)
+    iod = style.iod_px
+    y = ys.view(1, -1, 1)
+    x = xs.view(1, 1, -1)
+    ch = lambda name: values[:, CHANNELS.index(name)].view(-1, 1, 1)
+    jaw = ch("jaw_open").clamp(0, 1)
     gap = (bottom - top).clamp(min=1e-3)[:, None]  # (B, 1, w)
+    # The face's frame in this frame: teeth fixed to the skull (upper) and to the jaw (lower).
+    base, ex, ey = _face_axes(points)
+    centre = base + style.teeth_u * iod * ex  # (B, 2) the teeth's midline on the nose-base line
+    # The lower teeth ride on the jaw with the lower lip (its centre), which uncovers them as
+    # the jaw opens wide (the lip is pulled down and out over them).
+    lip_v = ((points[:, 14] - base) * ey).sum(-1) / iod  # (B,)
+    show = LOWER_TEETH_SHOW_IOD * smoothstep((jaw.view(-1) - 0.3) / 0.6)
+    lower_v = lip_v - show
+    slope = (ex[:, 1] / ex[:, 0].clamp(min=1e-3)).view(-1, 1, 1)  # the eye line's tilt
+    dx = x - centre[:, 0].view(-1, 1, 1)  # (B, 1, w)
+    rel_s = dx / style.half_width_px  # signed, 1 at the rest mouth's inner corners
+    rel = rel_s.abs()
+
+    def line(v: torch.Tensor) -> torch.Tensor:  # y (B, 1, w) of a face-horizontal line
+        p = centre + (v * iod)[:, None] * ey  # (B, 2) its point on the midline
+        return p[:, 1].view(-1, 1, 1) + slope * (x - p[:, 0].view(-1, 1, 1))
+
+    arch = TEETH_ARCH_IOD * iod * rel.clamp(max=1.3) ** 2
+    upper_edge = line(torch.full_like(lower_v, style.upper_edge_v)) - arch
+    lower_edge = line(lower_v) - arch
+    # Cavity: lit near the rim (more from above: the floor and the lower lip's side), dark at
+    # the back; the wall facing the light (across from it) is brighter.
     t = (y - top[:, None]) / gap  # 0 at the upper lip, 1 at the lower lip
-    centre_x = (points[:, 78, 0] + points[:, 308, 0]) / 2
-    half_w = ((points[:, 308, 0] - points[:, 78, 0]) / 2).clamp(min=1.0)
-    rel = ((xs[None] - centre_x[:, None]) / half_w[:, None]).abs()[:, None]  # (B, 1, w)
-    opening = smoothstep(gap.amax(-1, keepdim=True) / (0.3 * iod))  # (B, 1, 1)
-    # Cavity: darkest just under the teeth and towards the corners; deeper when wider open.
-    depth = (
-        (1.0 - 0.35 * opening) * (1 - 0.35 * smoothstep(rel)) * (0.75 + 0.25 * (t - 0.45).abs() * 2)
+    r_v = (2 * t - 1).abs()
+    rim = (r_v**2 + (rel / 1.05) ** 2).clamp(max=1.0)
+    lit = rim * (0.55 + 0.45 * t.clamp(0, 1)) * (1 - 0.5 * style.light_x * rel_s.clamp(-1, 1))
+    lit = lit.clamp(0, 1)
+    core = 1 - smoothstep(rim / 0.45)  # the throat: darkest in the middle of a wide opening
+    back = col(style.cavity) * (1 - 0.5 * core * smoothstep(gap / (0.2 * iod)))[:, None]
+    out = back + lit[:, None] * (col(style.cavity_lit) - back)
+    # Tongue: a dome fixed to the jaw, rising as the jaw tilts it towards the viewer; its tip
+    # rises to the upper teeth on tongue consonants.
+    body = lower_edge + (TONGUE_BELOW_IOD - TONGUE_RISE_IOD * jaw) * iod + 0.06 * iod * rel**2
+    tip = tongue_tip(values).view(-1, 1, 1)
+    tip_top = upper_edge + 0.01 * iod + (lower_edge - upper_edge) * (rel / 0.5) ** 4  # broad
+    surface = body - tip * (body - tip_top).clamp(min=0)
+    soft = max(0.8, 0.012 * iod)
+    t_mask = smoothstep((y - surface) / soft) * (1 - smoothstep((rel - 0.85) / 0.3))
+    depth = ((y - surface) / (0.08 * iod)).clamp(0, 1)  # lit front edge, darker further down/back
+    groove = 1 - 0.12 * torch.exp(-((dx / (0.04 * iod)) ** 2))
+    t_shade = (0.62 + 0.38 * smoothstep(1 - (surface - top[:, None]) / gap)) * (
+        0.85 + 0.15 * (1 - depth)
+    ) * groove * (1 - 0.3 * smoothstep(rel)) * (1 - 0.12 * style.light_x * rel_s.clamp(-1, 1))
+    out = out + t_mask[:, None] * (col(style.tongue) * t_shade[:, None] - out)
+    # Lower teeth: from their edge (fixed to the jaw) down behind the lower lip, in shadow.
+    teeth = col(style.teeth)
+    gaps = _incisor_gaps(dx, 0.8 * TOOTH_WIDTH_IOD * iod)
+    lt = smoothstep((y - lower_edge) / soft) * (1 - smoothstep((rel - 0.5) / 0.4))
+    lt_shade = (0.68 - 0.2 * smoothstep(rel)) * (1 - 0.12 * gaps)
+    out = out + lt[:, None] * (teeth * lt_shade[:, None] - out)
+    # Upper teeth: from under the upper lip down to their edge (fixed to the skull), at most
+    # TEETH_GAP_SHARE of the opening: a dark line under them keeps small openings reading as
+    # parted lips.
+    edge = torch.minimum(upper_edge, top[:, None] + TEETH_GAP_SHARE * gap)
+    ut = smoothstep((edge - y) / soft) * (1 - smoothstep((rel - 0.6) / 0.5))
+    shown = (edge - top[:, None]).clamp(min=1.0)
+    down = ((y - top[:, None]) / shown).clamp(0, 1)
+    ut_shade = (
+        (0.72 + 0.28 * smoothstep(down / 0.45))  # the upper lip's shadow on the gums' side
+        * (1 - 0.1 * smoothstep((down - 0.8) / 0.2))  # translucent incisal edge
+        * (1 - 0.5 * smoothstep(rel / 1.1))  # the arch turns away into the cheeks' shadow
+        * (1 + 0.1 * style.light_x * rel_s.clamp(-1, 1))  # convex: the side facing the light
+        * (1 - 0.12 * _incisor_gaps(dx, TOOTH_WIDTH_IOD * iod))
     )
-    out = cavity * depth[:, None]
-    # Tongue: a low, wide dome visible once the jaw drops.
-    raise_up = values[:, CHANNELS.index("upper_lip_raise")].clamp(0, 1).view(-1, 1, 1)
-    # Height above the lower lip, in units of the tongue's visible height (~35 % of the gap).
-    ty = (bottom[:, None] - y) / (0.35 * gap + 1.0)
-    dome = smoothstep((1 - (rel / 0.75) ** 2 - ty.clamp(min=0) ** 2) / 0.3)
-    t_mask = dome * smoothstep((gap - 0.08 * iod) / (0.1 * iod)) * 0.9
-    tongue_c = tongue * (0.55 + 0.45 * smoothstep(1 - ty))[:, None]
-    out = out + t_mask[:, None] * (tongue_c - out)
-    # Lower teeth: a thin band above the lower lip when open enough, in shadow.
-    lt_h = LOWER_TEETH_SHOW_IOD * iod * smoothstep((gap - 0.1 * iod) / (0.15 * iod))
-    lt = smoothstep((y - (bottom[:, None] - lt_h)) / max(0.8, 0.01 * iod)) * (
-        1 - smoothstep(rel / 0.8)
-    )
-    out = out + (lt * 0.9)[:, None] * (teeth * 0.62 - out)
-    # Upper teeth: from under the upper lip down to their edge, fixed to the skull, so a raised
-    # upper lip shows more of them.
-    ut_h = (UPPER_TEETH_SHOW_IOD + geo.UPPER_LIP_RAISE_IOD * raise_up) * iod
-    # At most TEETH_GAP_SHARE of a column's gap: a dark line under the teeth keeps small
-    # openings reading as parted lips.
-    edge = top[:, None] + torch.minimum(ut_h * (1 - 0.35 * rel**2), TEETH_GAP_SHARE * gap)
-    ut = smoothstep((edge - y) / max(0.8, 0.012 * iod)) * (1 - smoothstep((rel - 0.55) / 0.5))
-    shade = (0.82 + 0.18 * smoothstep((y - top[:, None]) / (0.5 * ut_h + 1))) * (
-        1 - 0.45 * smoothstep(rel)
-    )
-    gaps = _incisor_gaps(xs, centre_x, iod)[:, None]  # (B, 1, w)
-    tooth = teeth * (shade * (1 - 0.12 * gaps))[:, None]
-    return out + ut[:, None] * (tooth - out)
+    return out + ut[:, None] * (teeth * ut_shade[:, None] - out)
 
 
-def _incisor_gaps(xs: torch.Tensor, centre_x: torch.Tensor, iod: float) -> torch.Tensor:
-    """(B, w) 0..1 soft shading between teeth: at the midline, then each tooth width out.
-    Wide and faint, so each tooth reads as rounded; thin dark lines read as a drawn comb."""
-    d = (xs[None] - centre_x[:, None]) / (TOOTH_WIDTH_IOD * iod)
-    # Teeth narrow towards the corners (laterals, canines): warp the distance a little.
-    d = d.sign() * d.abs() ** 0.85
+def _incisor_gaps(dx: torch.Tensor, tooth_px: float) -> torch.Tensor:
+    """0..1 soft shading between teeth (same shape as dx, px from the midline): at the midline,
+    then each tooth width out. Wide and faint, so each tooth reads as rounded; thin dark lines
+    read as a drawn comb."""
+    d = dx / tooth_px
+    d = d.sign() * d.abs() ** 0.85  # teeth narrow towards the corners (laterals, canines)
     frac = (d - d.round()).abs()  # 0 on a gap
-    width = max(0.2, 1.5 / (TOOTH_WIDTH_IOD * iod))  # a fifth of a tooth, at least 1.5 px
+    width = max(0.2, 1.5 / tooth_px)  # a fifth of a tooth, at least 1.5 px
     return torch.exp(-((frac / width) ** 2))
 
 
@@ -206,3 +356,16 @@ def _lip_shadow(top, bottom, valid, ys, iod: float) -> torch.Tensor:
     )
     open_ = smoothstep((bottom - top) / (0.03 * iod))[:, None]
     return (0.08 * above + 0.05 * below) * open_ * valid[:, None].to(y.dtype)
+
+
+def _pout_shadow(outer, pout, xs, ys, iod: float) -> torch.Tensor:
+    """(B, h, w) 0..0.2: the shadow an everted (rounded, protruded) lower lip casts on the skin
+    under it, strongest just below the lip's outer contour, fading towards the corners."""
+    edge, valid = curve_y_at(outer, xs)
+    y = ys.view(1, -1, 1)
+    below = (y - edge[:, None]).clamp(min=0) / (POUT_SHADOW_IOD * iod)
+    fall = torch.exp(-((below - 0.35) ** 2) / 0.18) * (y > edge[:, None])
+    span = (outer[:, -1, 0] - outer[:, 0, 0]).abs().clamp(min=1.0)  # (B,)
+    mid_x = (outer[:, -1, 0] + outer[:, 0, 0]) / 2
+    along = 1 - smoothstep(((xs[None] - mid_x[:, None]).abs() / (0.5 * span[:, None]) - 0.4) / 0.6)
+    return 0.2 * pout.view(-1, 1, 1) * fall * (along * valid.to(along.dtype))[:, None]

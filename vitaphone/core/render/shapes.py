@@ -221,12 +221,14 @@ def build_shapes(uv: np.ndarray) -> tuple[np.ndarray, FaceGeometry]:
     s: dict[str, np.ndarray] = {}
     s["spread_wide"] = _mouth_scale(g, geo.LIP_SPREAD_IOD) + _lip_shape(g, 0.01, -0.01)
     s["spread_narrow"] = _mouth_scale(g, -geo.LIP_SPREAD_IOD * 0.8) + _lip_shape(g, -0.01, 0.01)
+    # Rounding protrudes the lips; seen from the front they pout: the vermilion everts, so the
+    # outer contours move out (taller lips) more than the inner ones (a smaller, rounder opening).
     s["round"] = _mouth_scale(g, -geo.LIP_ROUND_WIDTH_IOD) + _lip_shape(
         g,
-        -0.025,
-        0.03,
-        _ring_factor(1.0, 0.8, 0.6, 0.5, False),
-        _ring_factor(1.0, 0.8, 0.6, 0.5, True),
+        -0.03,
+        0.035,
+        _ring_factor(0.35, 0.7, 1.0, 1.2, False),
+        _ring_factor(0.35, 0.7, 1.0, 1.2, True),
     )
     s["tuck"] = _lip_shape(
         g,
