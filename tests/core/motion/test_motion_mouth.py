@@ -96,8 +96,9 @@ def test_mouth_is_exactly_still_in_long_silences(paused, emotion):
         assert inside.sum() >= 5
         block = mouth[inside]
         assert np.all(block == block[0]), block  # no quiver at all
-        if emotion in ("neutral", "happy"):  # closed lips at rest (surprise parts them)
-            assert block[0, J["lip_close"]] == 1.0 and block[0, J["jaw_open"]] == 0.0
+        if emotion in ("neutral", "happy"):  # the portrait's own mouth (surprise parts it)
+            # lip_close 0: a rest that pressed the lips would shut a smile parted at rest.
+            assert block[0, J["lip_close"]] == 0.0 and block[0, J["jaw_open"]] == 0.0
 
 
 def test_first_frame_is_close_to_the_rest_mouth(einstein):

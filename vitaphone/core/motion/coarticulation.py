@@ -52,7 +52,7 @@ EFFORT_SMOOTH_S = 0.02  # Gaussian sigma on the loudness gain (keeps syllable-sc
 JAW_KNEE, JAW_CEILING = 0.55, 0.8  # jaw_open soft limit: linear below the knee, <= ceiling
 
 J = {name: i for i, name in enumerate(MOUTH_CHANNELS)}
-REST_MOUTH = VISEME_SHAPES[Viseme.SILENCE].target  # closed lips, jaw at rest
+REST_MOUTH = VISEME_SHAPES[Viseme.SILENCE].target  # the portrait's own mouth: all zero
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,22 @@ def mouth_from_phones(phones: tuple[PhoneSpan, ...], n_frames: int, fps: float) 
     rest_w = np.where(den > 0, 0.0, 1.0)
     fine = (num + rest_w * REST_MOUTH[None, :]) / (den + rest_w)
     fine = _fir_smooth_edges(fine, SMOOTH_S / step)
-    return fine[OVERSAMPLE // 2::OVERSAMPLE][:n_frames].astype(np.float32)
+    mouth = fine[OVERSAMPLE // 2::OVERSAMPLE][:n_frames]
+    return _settle_at_end(mouth, segments, fps).astype(np.float32)
+
+
+def _settle_at_end(mouth: np.ndarray, segments: list[Segment], fps: float) -> np.ndarray:
+    """The last frame shows the rest mouth (the portrait's own) when the clip ends in silence:
+    a short trailing pause would otherwise cut the relaxation off half way, e.g. a smile parted
+    at rest left half closed after a final "p". Eased in over the trailing silence."""
+    if not segments or segments[-1].phone != SILENCE or len(mouth) < 2:
+        return mouth
+    t = frame_times(len(mouth), fps)
+    start = segments[-1].start_s
+    if t[-1] <= start:
+        return mouth
+    x = np.clip((t - start) / (t[-1] - start), 0.0, 1.0)[:, None]
+    return mouth + x * x * (3 - 2 * x) * (REST_MOUTH[None, :] - mouth)
 
 
 def _fir_smooth_edges(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -244,21 +259,27 @@ def limit_jaw(jaw: np.ndarray, knee: float = JAW_KNEE, ceiling: float = JAW_CEIL
 
 def mouth_from_energy(prosody: Prosody, fps: float) -> np.ndarray:
     """Mouth curves (n_frames, 6) float32 when no phones are known: the jaw follows the
-    loudness envelope (gated, smoothed, ~60 ms lead), lips closed where nobody speaks."""
+    loudness envelope (gated, smoothed, ~60 ms lead), the portrait's own mouth where nobody
+    speaks."""
     n = prosody.energy_db.shape[0]
     # The jaw follows the first-formant band (open vowels are loud there, fricatives and
     # closures are not): 0..1 over the top 24 dB, expanded so syllables separate.
     level = np.clip((prosody.vowel_db + 24.0) / 24.0, 0.0, 1.0)
-    level = np.where(_bridge(prosody.speaking, max(1, round(0.12 * fps))), level, 0.0)
+    speaking = _bridge(prosody.speaking, max(1, round(0.12 * fps)))
+    level = np.where(speaking, level, 0.0)
     jaw = 0.65 * level**1.5
     # Finite smoothing kernel keeps gated silences exactly at rest beyond its reach.
     jaw = _fir_smooth(jaw, sigma_s=0.03, fps=fps)
+    gate = np.clip(_fir_smooth(speaking.astype(np.float32), sigma_s=0.03, fps=fps), 0.0, 1.0)
     lead = int(round(0.04 * fps))  # open ahead of the sound, as the lips do in real speech
     if lead:
         jaw = np.concatenate([jaw[lead:], np.repeat(jaw[-1:], lead)])
+        gate = np.concatenate([gate[lead:], np.repeat(gate[-1:], lead)])
     mouth = np.tile(REST_MOUTH, (n, 1)).astype(np.float32)
     mouth[:, J["jaw_open"]] = jaw
-    mouth[:, J["lip_close"]] = np.clip(1.0 - jaw / 0.08, 0.0, 1.0)
+    # Lips meet where a speaking jaw nearly shuts (the closures inside speech); where nobody
+    # speaks the mouth is the portrait's own, whether its lips meet or are parted at rest.
+    mouth[:, J["lip_close"]] = np.clip(1.0 - jaw / 0.08, 0.0, 1.0) * gate
     return mouth
 
 

@@ -82,7 +82,9 @@ def _shape(viseme: Viseme, target: tuple, dominance: tuple, contact: str = "") -
 
 #                       jaw   spread round close tuck  ulr      dominance per channel
 VISEME_SHAPES: dict[Viseme, VisemeShape] = {s.viseme: s for s in (
-    _shape(Viseme.SILENCE, (0.0, 0.0, 0.0, 1.0, 0.0, 0.0), (2.0, 1.5, 1.5, 2.0, 2.0, 2.0)),
+    # Silence is the portrait's own mouth (lip_close 0: a smile parted at rest stays parted;
+    # closed lips stay closed with the jaw at rest). Pressed lips are the bilabials' alone.
+    _shape(Viseme.SILENCE, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), (2.0, 1.5, 1.5, 2.0, 2.0, 2.0)),
     _shape(Viseme.BILABIAL, (0.04, 0.0, 0.0, 1.0, 0.0, 0.0), (4.0, 0.3, 0.4, 6.0, 3.0, 2.0),
            "lip_close"),
     _shape(Viseme.LABIODENTAL, (0.10, 0.05, 0.0, 0.0, 1.0, 0.25),
