@@ -1,16 +1,31 @@
-"""Eyes: lids slide over an unmoving eyeball; lash line and lid shading on a closing eye.
+"""Eyes: a closing lid made of the portrait's own lid skin; an iris that moves with the gaze.
 
-The warp moves the upper-lid skin down (rig blink shapes) but would also squash the iris into
-the shrinking opening. Here the opening between the *current* lids is refilled from the source
-eye, only translated with the eye corners (head motion) and the gaze, so the lid covers the
-iris instead of squeezing it. A closing lid gets a soft lash line along its edge and a slight
-shadow on the lid, so a closed eye reads as closed rather than smeared.
+Once per portrait (`eye_style`, numpy/OpenCV on the crop), per eye:
+* the painted upper-lid edge: the skin-to-lash edge found per column near the mesh's lid (the
+  mesh's lid points often sit a little inside or outside the painted margin), fitted as a
+  smooth offset from the mesh curve; the lid's skin runs from there up to a crease line (the
+  mesh ring between lid and brow);
+* the iris: the darkest disc inside the painted opening (a masked template match of darkness,
+  disc against the ring around it), kept only when it stands out from the white of the eye;
+* a "clean" eyeball: the eye with that iris painted over in the sclera's own colour.
+
+Per batch of frames, in the eye's rest frame (a similarity from the current eye corners back
+to the portrait's, so head motion is followed), all batched tensor math:
+* between the crease and the current lid edge, the portrait's lid skin is stretched down: the
+  part near the crease barely moves, the fold below it unfolds, and the lash margin at the
+  bottom is carried rigidly so the lid ends in the portrait's own lash line; it is shaded as it
+  curves over the eyeball (darker towards its edge, lit from the portrait's light side);
+* below the lid edge the eye is the portrait's own, unmoved (nothing is darkened);
+* with gaze, only an iris disc moves inside the opening, the clean sclera shows where it was,
+  and the current lids clip it.
+Frames with neither blink nor gaze are the plain warp.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -18,63 +33,190 @@ import torch.nn.functional as F
 from vitaphone.core.motion import geometry as geo
 from vitaphone.core.motion.types import CHANNELS
 from vitaphone.core.render import regions as rg
-from vitaphone.core.render.raster import between, curve_y_at, smoothstep, union_box
+from vitaphone.core.render.raster import smoothstep, union_box
 
-LASH_IOD = 0.022  # lash line thickness
-GAZE_SHARE = 0.6  # share of the geometry.py iris travel applied (the whole eye interior moves)
-
-# Upper lid and the brow's lower edge of each eye, both image-left to image-right.
-_LID_AREAS = (
-    (rg.EYE_R_UPPER, (46, 53, 52, 65, 55)),
-    (tuple(reversed(rg.EYE_L_UPPER)), (285, 295, 282, 283, 276)),
-)
-
+LASH_IOD = 0.022  # thickness of the lash margin carried rigidly at the lid's edge
+GAZE_SHARE_Y = 0.5  # vertical glances move the lids too in life; here only the iris moves
+IRIS_RADIUS_OF_WIDTH = 0.2  # iris radius / eye width (corner to corner): 11.7 mm / ~29 mm
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+# Mesh ring between the upper lid and the brow (outer to inner corner): the lid's crease line.
+_CREASE_R = (113, 225, 224, 223, 222, 221, 189)
+_CREASE_L = (342, 445, 444, 443, 442, 441, 413)
 _EYES = (
-    ("right", rg.EYE_R_UPPER, rg.EYE_R_LOWER, "blink_right"),
-    ("left", rg.EYE_L_UPPER, rg.EYE_L_LOWER, "blink_left"),
+    (rg.EYE_R_UPPER, rg.EYE_R_LOWER, _CREASE_R, "blink_right"),
+    (rg.EYE_L_UPPER, rg.EYE_L_LOWER, _CREASE_L, "blink_left"),
 )
 
 
 @dataclass(frozen=True)
+class OneEye:
+    """One eye of the portrait, crop px. tables (5, G) per column x0 + i: crease, end of the lid
+    skin (above the lash margin and the mesh's lid), painted lid edge (where the eye begins
+    below the lash margin), mesh upper and lower lid; corners (2, 2)
+    outer, inner; iris (cx, cy, r) with r = 0 when no iris was found (no gaze then); sclera
+    and iris colours (3,); clean (3, h, w): the eye without its iris, at clean_xy."""
+
+    x0: int
+    tables: torch.Tensor
+    corners: torch.Tensor
+    iris: tuple[float, float, float]
+    iris_rgb: torch.Tensor
+    clean: torch.Tensor
+    clean_xy: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class EyeStyle:
-    """lash: (3,) float 0..255 colour of lashes/lid edge; lids: (2, 3) the upper-lid skin
-    colour of the right and left eye; rest_xy: (468, 2) crop px."""
+    """lash: (3,) float 0..255 lash colour; eyes: right, left; light_x: -1..1, + when the
+    portrait's light comes from image right; rest_xy: (468, 2) crop px."""
 
     lash: torch.Tensor
-    lids: torch.Tensor
+    eyes: tuple[OneEye, OneEye]
+    light_x: float
     rest_xy: torch.Tensor
     iod_px: float
 
 
+# --- once per portrait ------------------------------------------------------------------------
 def eye_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> EyeStyle:
     xy = lm[:, :2].astype(np.float64)
+    luma = cv2.GaussianBlur(crop.astype(np.float32) @ _LUMA, (0, 0), max(0.5, 0.006 * iod_px))
     px = np.concatenate(
         [rg.region_pixels(crop, xy[list(rg.eye_polygon(s))]) for s in ("right", "left")]
     )
     if len(px) >= 8:
-        luma = px @ np.array([0.299, 0.587, 0.114])
-        lash = px[luma <= np.percentile(luma, 10)].mean(0) * 0.7
+        lash = px[px @ _LUMA <= np.percentile(px @ _LUMA, 10)].mean(0) * 0.7
     else:
         lash = np.array([40.0, 30.0, 28.0])
-    lids = [_lid_colour(crop, xy, up, brow) for up, brow in _LID_AREAS]
+    eyes = tuple(_one_eye_style(crop, luma, xy, up, lo, crease, iod_px)
+                 for up, lo, crease, _ in _EYES)  # fmt: skip
+    cheeks = [np.median(rg.region_pixels(crop, xy[list(c)]) @ _LUMA) for c in (rg.CHEEK_R, rg.CHEEK_L)]
+    light_x = float(np.clip(5 * (cheeks[1] - cheeks[0]) / max(cheeks[0] + cheeks[1], 1.0), -1, 1))
     return EyeStyle(
         torch.as_tensor(lash, dtype=torch.float32),
-        torch.as_tensor(np.stack(lids), dtype=torch.float32),
+        eyes,  # type: ignore[arg-type]
+        light_x,
         torch.as_tensor(lm[:, :2], dtype=torch.float32),
         iod_px,
     )
 
 
-def _lid_colour(crop: np.ndarray, xy: np.ndarray, upper: tuple, brow: tuple) -> np.ndarray:
-    """Median of the middle tones between the upper lid and the brow (no lashes, no sclera)."""
-    px = rg.region_pixels(crop, xy[list(upper + tuple(reversed(brow)))])
-    if len(px) < 8:
-        return np.array([180.0, 150.0, 130.0])
-    luma = px @ np.array([0.299, 0.587, 0.114])
-    lo, hi = np.percentile(luma, [50, 85])  # lit lid skin, not the crease
-    return np.median(px[(luma >= lo) & (luma <= hi)], axis=0)
+def _curve(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    order = np.argsort(pts[:, 0])
+    return np.interp(xs, pts[order, 0], pts[order, 1])
 
 
+def _one_eye_style(crop, luma, xy, upper, lower, crease_i, iod: float) -> OneEye:
+    up, lo = xy[list(upper)], xy[list(lower)]
+    xa, xb = sorted([up[0, 0], up[-1, 0]])
+    x0 = int(np.floor(xa)) - 2
+    xs = np.arange(x0, int(np.ceil(xb)) + 3, dtype=np.float64)
+    top, bottom = _curve(up, xs), _curve(lo, xs)
+    edge = top + _lid_edge_offset(luma, xs, top, (xa, xb), iod) + LASH_IOD * iod
+    edge = np.minimum(edge, bottom)
+    skin_end = np.minimum(edge - LASH_IOD * iod, top) - 0.01 * iod
+    crease = np.clip(_curve(xy[list(crease_i)], xs), skin_end - 0.2 * iod, skin_end - 0.05 * iod)
+    tables = np.stack([crease, skin_end, edge, top, bottom]).astype(np.float32)
+    iris, iris_rgb, clean, clean_xy = _iris_and_clean(crop, luma, xs, edge, bottom, (xa, xb), iod)
+    return OneEye(
+        x0,
+        torch.as_tensor(tables),
+        torch.as_tensor(np.stack([up[0], up[-1]]), dtype=torch.float32),
+        iris,
+        torch.as_tensor(iris_rgb, dtype=torch.float32),
+        torch.as_tensor(clean, dtype=torch.float32).permute(2, 0, 1).contiguous(),
+        clean_xy,
+    )
+
+
+def _lid_edge_offset(luma, xs, top, span, iod: float) -> np.ndarray:
+    """Per column, how far the painted lid margin's top (skin above, lashes below) sits from the
+    mesh's upper lid (px, + down): the strongest downward luma drop near the mesh lid that has
+    skin, not sclera, above it, fitted as (a + b u)(1 - u^2) (zero at the corners) with robust
+    weights, so one noisy column (a wrinkle, a highlight) cannot bend it."""
+    xa, xb = span
+    u = np.clip((xs - (xa + xb) / 2) / max((xb - xa) / 2, 1e-3), -1, 1)
+    ys = np.arange(-0.09 * iod, 0.04 * iod + 1e-6, 0.5)
+    grid_x = np.repeat(xs[:, None], len(ys), 1).astype(np.float32)
+    prof = cv2.remap(luma, grid_x, (top[:, None] + ys[None]).astype(np.float32), cv2.INTER_LINEAR)
+    drop = prof[:, :-4] - prof[:, 4:]  # luma falling over 2 px going down
+    above = prof[:, :-4]
+    skin = np.median(prof[:, : len(ys) // 3])  # the lid skin well above the margin
+    drop = drop * np.clip(1 - (above - skin) / 25.0, 0, 1)  # sclera above: not the lid's edge
+    drop = drop * np.exp(-(((ys[2:-2] + 0.01 * iod) / (0.045 * iod)) ** 2))
+    best = drop.argmax(1)
+    found, strength = ys[2:-2][best], np.clip(drop.max(1), 0, None) * (1 - u**2)
+    design = np.stack([1 - u**2, u * (1 - u**2)], 1)
+    weight = strength.copy()
+    coef = np.zeros(2)
+    for _ in range(3):
+        if weight.sum() <= 1e-6:
+            return np.zeros_like(xs)
+        coef, *_ = np.linalg.lstsq(design * weight[:, None], found * weight, rcond=None)
+        res = np.abs(design @ coef - found)
+        weight = strength / (1 + (res / (2 * (np.median(res) + 0.01 * iod))) ** 2)
+    return np.clip(design @ coef, -0.09 * iod, 0.04 * iod)
+
+
+def _iris_and_clean(crop, luma, xs, edge, bottom, span, iod: float):
+    """The iris (cx, cy, r) in crop px (r = 0: none found), its colour, and the eye box with the
+    iris replaced by sclera (h, w, 3) float and the box's top-left corner."""
+    h_img, w_img = luma.shape
+    bx0, bx1 = max(int(xs[0]), 0), min(int(xs[-1]) + 1, w_img)
+    by0 = max(int(np.floor(edge.min() - 0.1 * iod)), 0)
+    by1 = min(int(np.ceil(bottom.max() + 0.1 * iod)) + 1, h_img)
+    box = crop[by0:by1, bx0:bx1].astype(np.float32)
+    lum = luma[by0:by1, bx0:bx1]
+    yy = np.arange(by0, by1)[:, None]
+    cols = np.clip(np.arange(bx0, bx1) - int(xs[0]), 0, len(xs) - 1)
+    opening = ((yy >= edge[cols][None]) & (yy <= bottom[cols][None])).astype(np.float32)
+    none = ((0.0, 0.0, 0.0), np.zeros(3), box, (bx0, by0))
+    base_radius = IRIS_RADIUS_OF_WIDTH * (span[1] - span[0])
+    if base_radius < 2.5 or opening.sum() < 20:
+        return none
+    bright = np.percentile(lum[opening > 0], 90)
+    dark = np.clip(bright - lum, 0, None) * opening
+    best = (-1.0, 0, 0, 0.0)
+    for radius in np.array([0.65, 0.8, 1.0, 1.2]) * base_radius:  # irises vary against eyes
+        r = int(np.ceil(radius))
+        disc = (np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= radius).astype(np.float32)
+        ring_r = int(np.ceil(1.6 * radius))
+        d_ring = np.hypot(*np.mgrid[-ring_r : ring_r + 1, -ring_r : ring_r + 1])
+        ring = ((d_ring > radius + 1) & (d_ring <= 1.6 * radius)).astype(np.float32)
+        filt = lambda img, k: cv2.filter2D(img, -1, k, borderType=cv2.BORDER_CONSTANT)
+        seen_disc, seen_ring = filt(opening, disc), filt(opening, ring)
+        mean_disc = filt(dark, disc) / np.maximum(seen_disc, 1)
+        mean_ring = filt(dark, ring) / np.maximum(seen_ring, 1)
+        seen = np.clip(seen_disc / disc.sum(), 0, 1)  # prefer discs inside the opening
+        score = (mean_disc - mean_ring) * np.sqrt(seen) * (seen >= 0.35)
+        score = score * (seen_ring >= 0.15 * ring.sum())
+        cy, cx = np.unravel_index(np.argmax(score), score.shape)
+        if score[cy, cx] > best[0]:
+            best = (float(score[cy, cx]), cx, cy, float(radius))
+    contrast, cx, cy, radius = best
+    if contrast < 12.0:  # no dark disc standing out from the white: dim or tiny eyes
+        return none
+    dist = np.hypot(np.arange(box.shape[1])[None] - cx, np.arange(box.shape[0])[:, None] - cy)
+    in_iris = (dist <= radius) & (opening > 0)
+    iris_rgb = np.median(box[in_iris], 0)
+    sclera_px = box[(dist > 1.3 * radius) & (opening > 0)]
+    lum_s = sclera_px @ _LUMA
+    if len(sclera_px) < 4:
+        return none
+    lo, hi = np.percentile(lum_s, [40, 85])  # the white of the eye as lit, not a catchlight
+    sclera = np.median(sclera_px[(lum_s >= lo) & (lum_s <= hi)], 0)
+    # Fill the iris (and a pixel of limbus) from the sclera around it, the lids set to sclera
+    # so no lash colour bleeds in; the lid's shadow on the eyeball is added back on top.
+    src = np.where(opening[..., None] > 0, box, sclera).astype(np.uint8)
+    hole = ((dist <= 1.1 * radius + 1.5) & (opening > 0)).astype(np.uint8)
+    filled = cv2.inpaint(src, hole, max(2.0, 0.3 * radius), cv2.INPAINT_TELEA).astype(np.float32)
+    shade = 1 - 0.2 * np.exp(-np.clip(yy - edge[cols][None], 0, None) / max(0.03 * iod, 1.0))
+    filled = np.where(hole[..., None] > 0, filled * shade[..., None], box)
+    iris = (float(bx0 + cx), float(by0 + cy), float(radius))
+    return iris, iris_rgb, filled, (bx0, by0)
+
+
+# --- per batch --------------------------------------------------------------------------------
 def composite_eyes(
     img: torch.Tensor,
     points: torch.Tensor,
@@ -87,129 +229,169 @@ def composite_eyes(
     source (3, Hc, Wc) float crop on the same device; roi_xy: the ROI's offset in the crop."""
     gaze = torch.stack(
         [values[:, CHANNELS.index("gaze_x")], values[:, CHANNELS.index("gaze_y")]], 1
-    )
+    ).clamp(-1, 1)
     active = [float(values[:, CHANNELS.index(ch)].abs().max()) > 0.02 for *_, ch in _EYES]
     if not any(active) and float(gaze.abs().max()) < 0.02:
         return img
-    rest = style.rest_xy.to(img.device) - torch.tensor(
-        roi_xy, device=img.device, dtype=torch.float32
-    )
-    gaze_px = gaze.clamp(-1, 1) * geo.GAZE_TRAVEL_IOD * GAZE_SHARE * style.iod_px
-    for side, (_, upper_i, lower_i, channel) in enumerate(_EYES):
+    travel = geo.GAZE_TRAVEL_IOD * style.iod_px
+    gaze_px = gaze * torch.tensor([travel, travel * GAZE_SHARE_Y], device=img.device)
+    offset = torch.tensor(roi_xy, device=img.device, dtype=torch.float32)
+    for (upper_i, lower_i, crease_i, channel), eye in zip(_EYES, style.eyes):
         blink = values[:, CHANNELS.index(channel)].clamp(0, 1)
-        lid = style.lids[side].to(img.device).view(1, 3, 1, 1)
-        eye = (list(upper_i), list(lower_i), blink, lid)
-        _one_eye(img, points, rest, eye, gaze_px, style, source, roi_xy)
+        _one_eye(img, points + offset, (upper_i, lower_i, crease_i), eye, blink, gaze_px,
+                 style, source, roi_xy)  # fmt: skip
     return img
 
 
-def _one_eye(img, points, rest, eye, gaze_px, style: EyeStyle, source, roi_xy) -> None:
-    """eye: (upper-lid indices, lower-lid indices, blink (B,), lid colour (1, 3, 1, 1))."""
-    upper_i, lower_i, blink, lid = eye
-    iod = style.iod_px
+def _one_eye(img, points, rings, eye: OneEye, blink, gaze_px, style: EyeStyle, source, roi_xy):
+    """points (B, 468, 2) crop px; blink (B,); gaze_px (B, 2) crop px."""
+    upper_i, lower_i, crease_i = rings
+    iod, dev = style.iod_px, img.device
     _, height, width, _ = img.shape
-    upper, lower = points[:, upper_i], points[:, lower_i]
-    box = union_box(torch.cat([upper, lower], 1), 0.12 * iod + 2, height, width)
-    x0, y0, x1, y1 = box
+    rx, ry = roi_xy
+    near = torch.cat([points[:, upper_i], points[:, lower_i], points[:, crease_i]], 1)
+    x0, y0, x1, y1 = union_box(near - torch.tensor([rx, ry], device=dev), 0.05 * iod + 2,
+                               height, width)  # fmt: skip
     if x1 - x0 < 3 or y1 - y0 < 3:
         return
-    dev, dt = img.device, torch.float32
-    xs = torch.arange(x0, x1, device=dev, dtype=dt)
-    ys = torch.arange(y0, y1, device=dev, dtype=dt)
-    top, v_t = curve_y_at(upper, xs)
-    bottom, v_b = curve_y_at(lower, xs)
-    opening = between(top, bottom, v_t & v_b & (bottom > top), ys, max(0.7, 0.01 * iod))
-    # The eyeball moves with the eye corners (head motion) and the gaze, not with the lids.
-    corners = [upper_i[0], upper_i[-1]]
-    shift = (points[:, corners] - rest[corners]).mean(1) + gaze_px  # (B, 2)
-    b, h, w = len(points), len(ys), len(xs)
-    src_x = (xs[None, None, :] - shift[:, 0, None, None]).expand(b, h, w)
-    src_y = (ys[None, :, None] - shift[:, 1, None, None]).expand(b, h, w)
-    r_top, r_vt = curve_y_at(rest[upper_i][None], src_x.reshape(-1))
-    r_bot, r_vb = curve_y_at(rest[lower_i][None], src_x.reshape(-1))
-    r_top, r_bot = r_top.view_as(src_x), r_bot.view_as(src_x)
-    feather = max(0.7, 0.01 * iod)
-    in_src = smoothstep((src_y - r_top) / feather) * smoothstep((r_bot - src_y) / feather)
-    in_src = in_src * (r_vt & r_vb).view_as(src_x).to(dt)
-    ball = _sample(source, src_x + roi_xy[0], src_y + roi_xy[1])  # (B, 3, h, w)
-    patch = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
-    # Per frame, fade the refill in with the blink or gaze, so frames without either are the
-    # plain warp whichever batch they fall in (no flicker at batch edges).
+    gaze_on = eye.iris[2] > 0 and float(gaze_px.abs().max()) > 0.02 * geo.GAZE_TRAVEL_IOD * iod
     use = smoothstep(torch.maximum(blink, gaze_px.abs().amax(1) / max(0.02 * iod, 1e-3)) / 0.05)
-    a = (opening * in_src * use.view(-1, 1, 1))[:, None]
-    patch = patch + a * (ball - patch)
-    meet = torch.minimum(top, bottom)
-    rest_top, _ = curve_y_at(rest[upper_i][None], xs)
-    rest_bot, _ = curve_y_at(rest[lower_i][None], xs)
-    rest_gap = (rest_bot - rest_top).clamp(min=0)  # (1, w) the open eye's height per column
-    patch = _cover_closed(patch, meet, bottom, rest_gap, v_t & v_b, ys, blink, lid, iod)
-    patch = _lid_marks(patch, meet, v_t, ys, blink, style)
+    # The rest frame: a similarity taking the current corners back to the portrait's.
+    cur = torch.complex(points[:, [upper_i[0], upper_i[-1]], 0], points[:, [upper_i[0], upper_i[-1]], 1])
+    corners = eye.corners.to(dev)
+    rest = torch.complex(corners[:, 0], corners[:, 1])
+    scale = (cur[:, 1] - cur[:, 0]) / (rest[1] - rest[0])  # (B,) complex
+    shift = cur[:, 0] - scale * rest[0]
+    to_rest = lambda z: (z - shift.view(-1, *[1] * (z.dim() - 1))) / scale.view(-1, *[1] * (z.dim() - 1))
+    xs = torch.arange(x0 + rx, x1 + rx, device=dev, dtype=torch.float32)
+    ys = torch.arange(y0 + ry, y1 + ry, device=dev, dtype=torch.float32)
+    q = to_rest(torch.complex(xs[None, None, :], ys[None, :, None]).expand(len(points), -1, -1))
+    qx, qy = q.real.contiguous(), q.imag.contiguous()  # (B, h, w) rest-frame (portrait) px
+    lids = [to_rest(torch.complex(points[:, i, 0], points[:, i, 1])) for i in (upper_i, lower_i)]
+    top_now, valid = _curve_at(torch.stack([lids[0].real, lids[0].imag], -1), qx)
+    bottom_now, valid_b = _curve_at(torch.stack([lids[1].real, lids[1].imag], -1), qx)
+    crease, skin_end, edge_src, top, bottom = _tables_at(eye, qx)
+    gap = (bottom - top).clamp(min=1.0)
+    closure = (1 - (bottom_now - top_now).clamp(min=0) / gap).clamp(0, 1)
+    edge_now = torch.minimum(top_now + (edge_src - top) * (1 - closure), bottom_now)
+    lid_y = _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, LASH_IOD * iod)
+    grid = torch.stack([torch.cat([qx, qx], 1), torch.cat([lid_y, qy], 1)], -1)
+    lid_rgb, ball = _sample(source, grid).chunk(2, dim=2)  # (B, 3, h, w) each
+    if gaze_on:
+        ball = _move_iris(ball, source, eye, qx, qy, gaze_px / scale.abs()[:, None], dev)
+    # Shading of the lid curving over the eyeball: darker towards its edge, a little lighter on
+    # the side the portrait's light comes from.
+    xa, xb = sorted(float(v) for v in eye.corners[:, 0])
+    down = ((qy - crease) / (edge_now - crease).clamp(min=1.0)).clamp(0, 1)
+    across = ((qx - (xa + xb) / 2) / max((xb - xa) / 2, 1e-3)).clamp(-1, 1)
+    shade = 1 - closure * (0.25 * down**1.5 - 0.06 * style.light_x * across)
+    lid_rgb = lid_rgb * shade[:, None]
+    lid_rgb = _lash_line(lid_rgb, qy - edge_now, closure, style)
+    feather = max(0.6, 0.01 * iod)
+    side = smoothstep(torch.minimum(qx - xa, xb - qx) / (0.04 * iod))
+    in_lid = smoothstep((qy - crease) / (0.4 * (edge_now - crease).clamp(min=1.0)))
+    below_edge = smoothstep((qy - edge_now) / feather + 0.5)
+    in_eye = smoothstep((bottom_now - qy) / feather + 0.5)
+    w_lid = in_lid * (1 - below_edge) * side
+    w_ball = below_edge * in_eye
+    weight = (w_lid + w_ball) * (valid & valid_b).to(qx.dtype) * use.view(-1, 1, 1)
+    comp = lid_rgb + below_edge[:, None] * (ball - lid_rgb)
+    patch = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(torch.float32)
+    patch = patch + weight[:, None] * (comp - patch)
     img[:, y0:y1, x0:x1] = patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
 
 
-def _sample(source: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Bilinear samples of source (3, H, W) at crop px x, y (B, h, w) -> (B, 3, h, w)."""
-    _, h, w = source.shape
-    b, hh, ww = x.shape
-    grid = torch.stack([x * (2.0 / (w - 1)) - 1, y * (2.0 / (h - 1)) - 1], -1).reshape(
-        1, b * hh, ww, 2
-    )
-    out = F.grid_sample(
-        source[None], grid, mode="bilinear", padding_mode="border", align_corners=True
-    )
+def _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, lash_px: float):
+    """Where a lid pixel at rest-frame height qy takes its skin from. The skin between the
+    crease and the lash margin unfolds: rows near the crease stay, the fold below stretches
+    more towards the edge. The painted margin (lashes, and whatever the mesh's lid left of the
+    eye) thins to lash_px as the lid closes and fades into the last row of skin: a painted
+    margin stretched over a closed lid reads as a dark smear or a sclera strip; the lash line
+    is drawn on it instead. Identity when edge_now == edge_src and closure == 0."""
+    margin_src = edge_src - skin_end
+    margin_now = margin_src + closure * (lash_px - margin_src)
+    t_max = (edge_now - margin_now - crease).clamp(min=1.0)
+    s_max = (skin_end - crease).clamp(min=1.0)
+    delta = t_max - s_max  # how far the fold has unfolded
+    power = (0.7 * t_max / delta.abs().clamp(min=1e-3)).clamp(1.0, 1.6)
+    d = (qy - crease).clamp(min=0)
+    skin = crease + d - delta * (d / t_max).clamp(max=1) ** power
+    into = (d - t_max).clamp(min=0) * margin_src / margin_now.clamp(min=1e-3)
+    margin = skin_end + into * (1 - closure)
+    return torch.where(qy < crease, qy, torch.where(d < t_max, skin, margin))
+
+
+def _lash_line(lid_rgb, d, closure, style: EyeStyle) -> torch.Tensor:
+    """A soft lash line just above the lid's edge (d = px from the edge, < 0 on the lid), on a
+    closing lid only, never below the edge."""
+    width = 0.5 * LASH_IOD * style.iod_px + 0.5
+    line = torch.exp(-(((d + width) / width) ** 2)) * (d <= 0.5)
+    a = (0.85 * smoothstep((closure - 0.1) / 0.5) * line)[:, None]
+    return lid_rgb + a * (style.lash.to(lid_rgb.device).view(1, 3, 1, 1) - lid_rgb)
+
+
+def _move_iris(ball, source, eye: OneEye, qx, qy, gaze, dev) -> torch.Tensor:
+    """The eye with its iris disc moved by gaze (B, 2) rest px: the clean sclera everywhere, the
+    iris sampled from where it was; iris rows hidden under the portrait's lid are mirrored from
+    below the iris centre, or take the iris colour."""
+    cx, cy, r = eye.iris
+    xa, xb = sorted(float(v) for v in eye.corners[:, 0])
+    # The iris stops short of the corners, some white left beyond it (the planner's glances,
+    # at most 0.45 of the travel, stay inside this on most eyes).
+    lo, hi = xa + r + 0.15 * (xb - xa), xb - r - 0.15 * (xb - xa)
+    gx = (cx + gaze[:, 0]).clamp(min(cx, lo), max(cx, hi)) - cx
+    ix, iy = qx - gx[:, None, None], qy - gaze[:, 1, None, None]
+    _, _, edge_i, _, bottom_i = _tables_at(eye, ix)
+    seen = (iy >= edge_i) & (iy <= bottom_i)
+    mirror = 2 * cy - iy
+    iy_src = torch.where(seen, iy, mirror)
+    seen_any = seen | ((mirror >= edge_i) & (mirror <= bottom_i))
+    iris = _sample(source, torch.stack([ix, iy_src], -1))
+    iris = torch.where(seen_any[:, None], iris, eye.iris_rgb.to(dev).view(1, 3, 1, 1))
+    clean_x, clean_y = eye.clean_xy
+    clean = _sample(eye.clean.to(dev), torch.stack([qx - clean_x, qy - clean_y], -1))
+    disc = smoothstep(1.1 * r + 1.0 - torch.hypot(ix - cx, iy - cy))[:, None]
+    moved = clean + disc * (iris - clean)
+    amount = smoothstep(gaze.norm(dim=1) / max(0.15 * r, 0.3)).view(-1, 1, 1, 1)
+    return ball + amount * (moved - ball)
+
+
+def _tables_at(eye: OneEye, x: torch.Tensor) -> list[torch.Tensor]:
+    """The eye's per-column tables (crease, skin end, edge, top, bottom) at crop columns x (any shape),
+    linearly interpolated."""
+    tables = eye.tables.to(x.device)
+    g = tables.shape[1]
+    pos = (x - eye.x0).clamp(0, g - 1.001)
+    i0 = pos.floor().long()
+    f = pos - i0
+    flat0, flat1 = i0.reshape(-1), (i0 + 1).reshape(-1)
+    a, b = tables[:, flat0], tables[:, flat1]
+    out = a + f.reshape(1, -1) * (b - a)
+    return [row.view_as(x) for row in out]
+
+
+def _curve_at(curve: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """curve (B, N, 2) points ordered along x either way, q (B, ...) x per frame -> y at q and
+    a mask of q inside the curve's x-range (per-frame queries, unlike raster.curve_y_at)."""
+    flip = curve[:, :1, :1] > curve[:, -1:, :1]
+    curve = torch.where(flip, curve.flip(1), curve)
+    x = torch.cummax(curve[..., 0], dim=1).values.contiguous()
+    y = curve[..., 1]
+    b, n = x.shape
+    flat = q.reshape(b, -1).contiguous()
+    idx = torch.searchsorted(x, flat).clamp(1, n - 1)
+    xa, xb = x.gather(1, idx - 1), x.gather(1, idx)
+    ya, yb = y.gather(1, idx - 1), y.gather(1, idx)
+    t = ((flat - xa) / (xb - xa).clamp(min=1e-4)).clamp(0, 1)
+    inside = (flat >= x[:, :1]) & (flat <= x[:, -1:])
+    return (ya + t * (yb - ya)).view_as(q), inside.view_as(q)
+
+
+def _sample(image: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
+    """Bilinear samples of image (3, H, W) at px xy (B, h, w, 2) -> (B, 3, h, w)."""
+    _, h, w = image.shape
+    b, hh, ww, _ = xy.shape
+    norm = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=xy.device)
+    grid = (xy * norm - 1).reshape(1, b * hh, ww, 2)
+    out = F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=True)
     return out.view(3, b, hh, ww).permute(1, 0, 2, 3)
-
-
-def _cover_closed(patch, meet, bottom, rest_gap, valid, ys, blink, lid, iod: float) -> torch.Tensor:
-    """On a nearly closed eye, lid skin covers the band around the closed lid line. The mesh's lid
-    points sit a little inside the visible lid margin, so the skin the warp pulls down starts
-    with a strip of sclera; that strip and what the smoothed field leaves between the lids are
-    painted with skin sampled per column well above the lid edge, pulled towards the eye's lid
-    colour where the sample is much brighter (a painted sclera reaching above the mesh's lid).
-    The band is as tall as most of the open eye in each column, tapering off at the corners."""
-    strength = smoothstep((blink - 0.55) / 0.35).view(-1, 1, 1)
-    if float(strength.max()) <= 0.0:
-        return patch
-    _, _, h, _ = patch.shape
-    lift = 0.6 * rest_gap + 0.01 * iod  # (1, w)
-    row = (meet - lift - 0.04 * iod - ys[0]).round().long()  # (B, w)
-    skin = (
-        sum(
-            patch.gather(2, (row + k).clamp(0, h - 1)[:, None, None, :].expand(-1, 3, 1, -1))
-            for k in (-2, -1, 0, 1, 2)
-        )
-        / 5.0
-    )  # (B, 3, 1, w), averaged over rows and (below) columns: no streaks
-    k = 2 * max(1, round(0.03 * iod)) + 1
-    skin = F.avg_pool2d(skin, (1, k), stride=1, padding=(0, k // 2), count_include_pad=False)
-    luma = torch.tensor([0.299, 0.587, 0.114], device=patch.device).view(1, 3, 1, 1)
-    brighter = ((skin - lid) * luma).sum(1, keepdim=True)  # sclera is the outlier to catch
-    skin = skin + smoothstep((brighter - 20.0) / 30.0) * (lid - skin)
-    feather = max(0.7, 0.02 * iod)
-    taper = smoothstep(rest_gap / (0.5 * rest_gap.amax().clamp(min=1e-3)))[:, None]  # (1, 1, w)
-    band = between(meet - lift, bottom + 0.25 * lift, valid, ys, feather) * strength * taper
-    return patch + band[:, None] * (skin - patch)
-
-
-def _lid_marks(patch, top, valid, ys, blink, style: EyeStyle) -> torch.Tensor:
-    """Lash line along the lid edge and a faint lid shadow, growing as the eye closes."""
-    iod = style.iod_px
-    y = ys.view(1, -1, 1)
-    strength = smoothstep((blink - 0.25) / 0.6).view(-1, 1, 1)
-    across = valid.to(y.dtype)[:, None]
-    # Fade the line towards the eye corners (lashes are shorter there).
-    cols = valid.to(y.dtype)
-    n = cols.sum(1, keepdim=True).clamp(min=1)
-    pos = (cols.cumsum(1) - 0.5) / n
-    along = smoothstep(torch.minimum(pos, 1 - pos) / 0.25)[:, None]
-    d = y - top[:, None]
-    lash = (
-        torch.exp(-(((d - 0.25 * LASH_IOD * iod) / (0.5 * LASH_IOD * iod + 0.4)) ** 2))
-        * across
-        * along
-    )
-    lid = smoothstep(1 + d / (0.12 * iod)) * (d < 0) * across
-    lash_c = style.lash.to(patch.device).view(1, 3, 1, 1)
-    patch = patch * (1 - (0.1 * lid * strength)[:, None])
-    a = (0.8 * lash * strength)[:, None]
-    return patch + a * (lash_c - patch)
