@@ -235,17 +235,31 @@ def composite_eyes(
         return img
     travel = geo.GAZE_TRAVEL_IOD * style.iod_px
     gaze_px = gaze * torch.tensor([travel, travel * GAZE_SHARE_Y], device=img.device)
-    offset = torch.tensor(roi_xy, device=img.device, dtype=torch.float32)
+    points = points + torch.tensor(roi_xy, device=img.device, dtype=torch.float32)
+    looking = gaze_px.abs().amax(1) / max(0.02 * style.iod_px, 1e-3)
     for (upper_i, lower_i, crease_i, channel), eye in zip(_EYES, style.eyes):
         blink = values[:, CHANNELS.index(channel)].clamp(0, 1)
-        _one_eye(img, points + offset, (upper_i, lower_i, crease_i), eye, blink, gaze_px,
-                 style, source, roi_xy)  # fmt: skip
+        # Per frame, fade in with the blink or the gaze, so frames without either are the plain
+        # warp whichever batch they fall in. Frames with a blink redraw the lid; frames with
+        # only a gaze, the opening (cheaper); the rest are left alone.
+        use = smoothstep(torch.maximum(blink, looking if eye.iris[2] > 0 else 0 * blink) / 0.05)
+        for frames, rings in (
+            (blink > 0.02, (upper_i, lower_i, crease_i)),
+            ((blink <= 0.02) & (use > 0), (upper_i, lower_i, ())),
+        ):
+            idx = frames.nonzero()[:, 0]
+            if len(idx):
+                _one_eye(img, idx, points[idx], rings, eye, gaze_px[idx], use[idx], style,
+                         source, roi_xy)  # fmt: skip
     return img
 
 
-def _one_eye(img, points, rings, eye: OneEye, blink, gaze_px, style: EyeStyle, source, roi_xy):
-    """points (B, 468, 2) crop px; blink (B,); gaze_px (B, 2) crop px."""
+def _one_eye(img, idx, points, rings, eye: OneEye, gaze_px, use, style: EyeStyle, source,
+             roi_xy) -> None:  # fmt: skip
+    """Redraw frames idx (b,) of img around one eye. points (b, 468, 2) crop px; use (b,) how
+    much of the redrawn eye to show; gaze_px (b, 2) crop px. Without crease points (gaze only) just the opening."""
     upper_i, lower_i, crease_i = rings
+    with_lid = len(crease_i) > 0
     iod, dev = style.iod_px, img.device
     _, height, width, _ = img.shape
     rx, ry = roi_xy
@@ -255,7 +269,6 @@ def _one_eye(img, points, rings, eye: OneEye, blink, gaze_px, style: EyeStyle, s
     if x1 - x0 < 3 or y1 - y0 < 3:
         return
     gaze_on = eye.iris[2] > 0 and float(gaze_px.abs().max()) > 0.02 * geo.GAZE_TRAVEL_IOD * iod
-    use = smoothstep(torch.maximum(blink, gaze_px.abs().amax(1) / max(0.02 * iod, 1e-3)) / 0.05)
     # The rest frame: a similarity taking the current corners back to the portrait's.
     cur = torch.complex(points[:, [upper_i[0], upper_i[-1]], 0], points[:, [upper_i[0], upper_i[-1]], 1])
     corners = eye.corners.to(dev)
@@ -274,31 +287,35 @@ def _one_eye(img, points, rings, eye: OneEye, blink, gaze_px, style: EyeStyle, s
     gap = (bottom - top).clamp(min=1.0)
     closure = (1 - (bottom_now - top_now).clamp(min=0) / gap).clamp(0, 1)
     edge_now = torch.minimum(top_now + (edge_src - top) * (1 - closure), bottom_now)
-    lid_y = _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, LASH_IOD * iod)
-    grid = torch.stack([torch.cat([qx, qx], 1), torch.cat([lid_y, qy], 1)], -1)
-    lid_rgb, ball = _sample(source, grid).chunk(2, dim=2)  # (B, 3, h, w) each
-    if gaze_on:
-        ball = _move_iris(ball, source, eye, qx, qy, gaze_px / scale.abs()[:, None], dev)
-    # Shading of the lid curving over the eyeball: darker towards its edge, a little lighter on
-    # the side the portrait's light comes from.
-    xa, xb = sorted(float(v) for v in eye.corners[:, 0])
-    down = ((qy - crease) / (edge_now - crease).clamp(min=1.0)).clamp(0, 1)
-    across = ((qx - (xa + xb) / 2) / max((xb - xa) / 2, 1e-3)).clamp(-1, 1)
-    shade = 1 - closure * (0.25 * down**1.5 - 0.06 * style.light_x * across)
-    lid_rgb = lid_rgb * shade[:, None]
-    lid_rgb = _lash_line(lid_rgb, qy - edge_now, closure, style)
     feather = max(0.6, 0.01 * iod)
-    side = smoothstep(torch.minimum(qx - xa, xb - qx) / (0.04 * iod))
-    in_lid = smoothstep((qy - crease) / (0.4 * (edge_now - crease).clamp(min=1.0)))
     below_edge = smoothstep((qy - edge_now) / feather + 0.5)
     in_eye = smoothstep((bottom_now - qy) / feather + 0.5)
-    w_lid = in_lid * (1 - below_edge) * side
-    w_ball = below_edge * in_eye
-    weight = (w_lid + w_ball) * (valid & valid_b).to(qx.dtype) * use.view(-1, 1, 1)
-    comp = lid_rgb + below_edge[:, None] * (ball - lid_rgb)
-    patch = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(torch.float32)
+    valid = (valid & valid_b).to(qx.dtype) * use.view(-1, 1, 1)
+    if with_lid:
+        lid_y = _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, LASH_IOD * iod)
+        grid = torch.stack([torch.cat([qx, qx], 1), torch.cat([lid_y, qy], 1)], -1)
+        lid_rgb, ball = _sample(source, grid).chunk(2, dim=2)  # (b, 3, h, w) each
+    else:
+        ball = _sample(source, torch.stack([qx, qy], -1))
+    if gaze_on:
+        ball = _move_iris(ball, source, eye, qx, qy, gaze_px / scale.abs()[:, None], dev)
+    weight = below_edge * in_eye * valid
+    comp = ball
+    if with_lid:
+        # Shading of the lid curving over the eyeball: darker towards its edge, a little
+        # lighter on the side the portrait's light comes from.
+        xa, xb = sorted(float(v) for v in eye.corners[:, 0])
+        down = ((qy - crease) / (edge_now - crease).clamp(min=1.0)).clamp(0, 1)
+        across = ((qx - (xa + xb) / 2) / max((xb - xa) / 2, 1e-3)).clamp(-1, 1)
+        shade = 1 - closure * (0.25 * down**1.5 - 0.06 * style.light_x * across)
+        lid_rgb = _lash_line(lid_rgb * shade[:, None], qy - edge_now, closure, style)
+        side = smoothstep(torch.minimum(qx - xa, xb - qx) / (0.04 * iod))
+        in_lid = smoothstep((qy - crease) / (0.4 * (edge_now - crease).clamp(min=1.0)))
+        weight = weight + in_lid * (1 - below_edge) * side * valid
+        comp = lid_rgb + below_edge[:, None] * (ball - lid_rgb)
+    patch = img[idx, y0:y1, x0:x1].permute(0, 3, 1, 2).to(torch.float32)
     patch = patch + weight[:, None] * (comp - patch)
-    img[:, y0:y1, x0:x1] = patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+    img[idx, y0:y1, x0:x1] = patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
 
 
 def _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, lash_px: float):
@@ -341,7 +358,7 @@ def _move_iris(ball, source, eye: OneEye, qx, qy, gaze, dev) -> torch.Tensor:
     lo, hi = xa + r + 0.15 * (xb - xa), xb - r - 0.15 * (xb - xa)
     gx = (cx + gaze[:, 0]).clamp(min(cx, lo), max(cx, hi)) - cx
     ix, iy = qx - gx[:, None, None], qy - gaze[:, 1, None, None]
-    _, _, edge_i, _, bottom_i = _tables_at(eye, ix)
+    edge_i, bottom_i = _tables_at(eye, ix, rows=(2, 4))
     seen = (iy >= edge_i) & (iy <= bottom_i)
     mirror = 2 * cy - iy
     iy_src = torch.where(seen, iy, mirror)
@@ -356,10 +373,10 @@ def _move_iris(ball, source, eye: OneEye, qx, qy, gaze, dev) -> torch.Tensor:
     return ball + amount * (moved - ball)
 
 
-def _tables_at(eye: OneEye, x: torch.Tensor) -> list[torch.Tensor]:
-    """The eye's per-column tables (crease, skin end, edge, top, bottom) at crop columns x (any shape),
-    linearly interpolated."""
-    tables = eye.tables.to(x.device)
+def _tables_at(eye: OneEye, x: torch.Tensor, rows=(0, 1, 2, 3, 4)) -> list[torch.Tensor]:
+    """The eye's per-column tables (crease, skin end, edge, top, bottom; or those `rows`) at
+    crop columns x (any shape), linearly interpolated."""
+    tables = eye.tables.to(x.device)[list(rows)]
     g = tables.shape[1]
     pos = (x - eye.x0).clamp(0, g - 1.001)
     i0 = pos.floor().long()
