@@ -22,22 +22,24 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.ndimage import median_filter
 
 from vitaphone.core.render import regions as rg
 from vitaphone.core.render.raster import catmull_rom_matrix, smoothstep, union_box
 
+SEAL_FROM, SEAL_FULL = 0.05, 0.2  # share of the rest gap closed where the seal starts, is full
 OPEN_REST_FROM_IOD = 0.02  # a rest gap above this (fully at 2x) counts as lips parted at rest
 FADE_IOD = 0.08  # the correction fades out over this far above and below the lips
-RAMP_IOD = 0.015  # a column is sealed fully once its gap is this much below its rest gap
 SEAM_WIDTH_IOD = 0.011  # contact shadow's Gaussian width
 SEAM_DARKNESS = 0.3  # its opacity on a closed mouth (darker seams read as parted lips)
 SEAM_SHADE = 0.45  # its colour: the lip colour times this
 # The lips' inner edges are sampled this share of each lip inwards: a parted lower lip's inner
 # part is its shadowed, wet side, which stretched up reads as a gap under the seam.
 INSET_UPPER, INSET_LOWER = 0.15, 0.6
-CORNER_REACH_IOD = 0.05  # the seal reaches this far past the inner corners, fading out
+CORNER_REACH_IOD = 0.05  # the seal fades out over this far inside the outer mouth corners
 MIN_GAP_IOD = 0.06  # a closing mouth leaves out at least this band of the rest gap
 _SPLINE = catmull_rom_matrix(len(rg.LIP_INNER_UPPER), 4)
+_LUMA = np.array([0.299, 0.587, 0.114])
 _OUTER_SPLINE = catmull_rom_matrix(len(rg.LIP_OUTER_UPPER), 4)
 
 
@@ -81,10 +83,56 @@ def seal_style(
         ]
     )
     lip = np.median(lips, 0) if len(lips) else np.array([150.0, 90.0, 80.0])
-    pts = torch.as_tensor(xy - np.asarray(roi_xy, np.float64), dtype=torch.float32)[None]
-    curves = [_increasing(c).to(device) for c in _curves(pts)]
+    pts = torch.as_tensor(xy, dtype=torch.float32)[None]
+    curves = [_increasing(c)[0].numpy().astype(np.float64) for c in _curves(pts)]
+    if open_rest > 0.0:
+        curves[1], curves[2] = _opening_edges(crop, curves, lip)
+    shift = np.asarray(roi_xy, np.float64)
+    curves = [torch.as_tensor(c - shift, dtype=torch.float32)[None].to(device) for c in curves]
     seam = torch.as_tensor(lip * SEAM_SHADE * np.array([1.1, 0.9, 0.9]), dtype=torch.float32)
     return SealStyle(*curves, seam.clamp(0, 255).to(device), iod_px, open_rest)
+
+
+def _opening_edges(
+    crop: np.ndarray, curves: list[np.ndarray], lip: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The portrait's inner-lip curves (n, 2) crop px, widened to the opening as its pixels show
+    it: the mesh often puts the inner lips inside a painted or shadowed opening (Mona Lisa with
+    parted lips: 4 px of a 12 px opening, its corners short of the opening's), and the teeth it
+    leaves out would show through a closed mouth. Columns run between the outer corners. Per pixel column, from the middle of the mesh's gap outwards, pixels that are
+    teeth (greyer than the lips, lit or in shade) or cavity (much darker) belong to the opening; the
+    edges found are median-filtered along the mouth, and never eat more than 60 % of a lip."""
+    outer_up, inner_up, inner_lo, outer_lo = curves
+    x0, x1 = int(np.ceil(outer_up[0, 0])), int(np.floor(outer_up[-1, 0]))
+    h, w = crop.shape[:2]
+    if x1 - x0 < 3:
+        return inner_up, inner_lo
+    xs = np.arange(max(x0, 0), min(x1, w - 1) + 1)
+    r_o, r_i, q_i, q_o = (np.interp(xs, c[:, 0], c[:, 1]) for c in curves)
+    top = np.clip(np.floor(r_o + 0.2 * (r_i - r_o)), 0, h - 1).astype(int)
+    bottom = np.clip(np.ceil(q_o - 0.4 * (q_o - q_i)), 0, h - 1).astype(int)
+    y0, y1 = int(top.min()), int(bottom.max()) + 1
+    rgb = crop[y0:y1, xs].astype(np.float64)  # (rows, columns, 3)
+    luma = rgb @ _LUMA
+    sat = (rgb.max(-1) - rgb.min(-1)) / np.maximum(rgb.max(-1), 1.0)
+    lip_l, lip_s = float(lip @ _LUMA), float((lip.max() - lip.min()) / max(lip.max(), 1.0))
+    opening = ((sat < 0.85 * lip_s) & (luma > 0.45 * lip_l)) | (luma < 0.7 * lip_l)
+    rows = np.arange(y0, y1)[:, None]
+    middle = np.round((r_i + q_i) / 2).astype(int)[None]
+    # Runs of opening pixels from the middle row up (down): a cumulative product stops at the
+    # first lip pixel; rows on the other side of the middle pass.
+    # Upwards also whatever is much brighter than the lips: upper teeth tinted like the skin
+    # (a painting's) are as saturated as the lips. Downwards a lit lower lip can be that bright.
+    upper_teeth = opening | (luma > 1.25 * lip_l)
+    passable = np.where(rows > middle, True, np.where(rows >= top[None], upper_teeth, False))
+    run_up = np.cumprod(passable[::-1], 0)[::-1].astype(bool)
+    first_up = np.where(run_up & (rows <= middle), rows, y1).min(0).astype(np.float64)
+    passable = np.where(rows < middle, True, np.where(rows <= bottom[None], opening, False))
+    run_down = np.cumprod(passable, 0).astype(bool)
+    last_down = np.where(run_down & (rows >= middle), rows, y0).max(0).astype(np.float64)
+    edge_up = np.minimum(median_filter(first_up - 0.5, 7, mode="nearest"), r_i)
+    edge_lo = np.maximum(median_filter(last_down + 0.5, 7, mode="nearest"), q_i)
+    return np.stack([xs, edge_up], 1), np.stack([xs, edge_lo], 1)
 
 
 def _increasing(curve: torch.Tensor) -> torch.Tensor:
@@ -132,7 +180,7 @@ def seal_lips(
     if style.open_rest <= 0.0:
         return img
     shut = closure(points, rest_points)
-    frames = torch.nonzero(shut > 0.005).flatten()
+    frames = torch.nonzero(shut > SEAL_FROM).flatten()
     if frames.numel() == 0:
         return img
     img[frames] = _seal(img[frames], points[frames], shut[frames], offsets[frames], source, roi,
@@ -142,76 +190,106 @@ def seal_lips(
 
 def _seal(img, points, shut, offsets, source, roi, style: SealStyle) -> torch.Tensor:
     iod = style.iod_px
-    _, h, w, _ = img.shape
+    b, h, w, _ = img.shape
     uo, ui, li, lo = (_increasing(c) for c in _curves(points))
     fade = FADE_IOD * iod + 1.0
     x0, y0, x1, y1 = union_box(torch.cat([uo, lo], 1), fade + 1.0, h, w)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return img
     dev, dt = img.device, torch.float32
-    b = len(img)
     xs = torch.arange(x0, x1, device=dev, dtype=dt)
+    ys = torch.arange(y0, y1, device=dev, dtype=dt)
     cols = xs[None].expand(b, -1)
-    u_o, u_i, l_i, l_o = (_y_at(c, cols) for c in (uo, ui, li, lo))
-    # Columns between the inner corners, and a little beyond them: a smile's dark corners sit
-    # where the mesh's inner contours already meet.
+    now = [_y_at(c, cols) for c in (uo, ui, li, lo)]  # (B, w') each, output rows
+    # Columns up to the outer corners: a smile's dark corners reach past the mesh's inner ones.
     reach = CORNER_REACH_IOD * iod + 1.0
-    beyond = torch.maximum(ui[:, :1, 0] - cols, cols - ui[:, -1:, 0])  # (B, w') px outside
-    span = smoothstep(1 - beyond / reach)
+    inside = torch.minimum(cols - uo[:, :1, 0], uo[:, -1:, 0] - cols)  # (B, w') px
+    # From SEAL_FROM closed (an expression narrowing the gap a little keeps the warp's mouth)
+    # to fully resampled at SEAL_FULL.
+    ramp = smoothstep((shut - SEAL_FROM) / (SEAL_FULL - SEAL_FROM))[:, None]
+    seal = ramp * smoothstep(inside / reach) * style.open_rest
     # The warp's own source position of every patch pixel (offsets upsampled like the warp).
     rh, rw = roi[3] - roi[1], roi[2] - roi[0]
-    ys = torch.arange(y0, y1, device=dev, dtype=dt)
     gy, gx = torch.meshgrid((ys + 0.5) * (2.0 / rh) - 1, (xs + 0.5) * (2.0 / rw) - 1, indexing="ij")
     grid = torch.stack([gx, gy], -1)[None].expand(b, -1, -1, -1)
     off = F.grid_sample(offsets, grid, mode="bilinear", padding_mode="border", align_corners=False)
     sx = xs.view(1, 1, -1) + off[:, 0]  # (B, h', w') ROI px
-    sy = ys.view(1, -1, 1) + off[:, 1]
     # The source column each output column comes from (taken at the mouth's middle row).
-    mid = ((u_i + l_i) / 2 - y0).round().long().clamp(0, len(ys) - 1)  # (B, w')
-    col = sx.gather(1, mid[:, None]).squeeze(1)  # (B, w')
-    r_o, r_i, q_i, q_o = (_y_at(c, col) for c in (style.outer_upper, style.inner_upper,
-                                                    style.inner_lower, style.outer_lower))
-    # Closing, the lips leave out at least a thin band about the rest gap's middle: the mesh
-    # pinches the gap at the corners, where the portrait's dark corners are not that thin.
-    centre = (r_i + q_i) / 2
-    least = (MIN_GAP_IOD * iod * shut)[:, None] / 2
-    r_i, q_i = torch.minimum(r_i, centre - least), torch.maximum(q_i, centre + least)
-    gap_c, gap_r = (l_i - u_i).clamp(min=0), q_i - r_i
-    seal = smoothstep(shut / 0.1)[:, None] * span * style.open_rest  # (B, w')
-    inset = torch.stack([INSET_UPPER * (r_i - r_o), INSET_LOWER * (q_o - q_i)]).clamp(min=1.0, max=0.06 * iod)
-    r_in, q_in = r_i - inset[0], q_i + inset[1]
-    # Desired source row per output row: lips stretched onto their new spans, the gap at its
-    # own scale about its middle, slope 1 beyond the outer contours (then faded into the warp).
-    # The lips' anti-aliased inner edges cover half a pixel each: upper and lower contours
-    # interpolated between their own knots may sit a fraction of a pixel apart when closed.
-    seam_y = (u_i + l_i) / 2
-    half = (gap_c - 1.0).clamp(min=0) / 2
-    u_i, l_i = seam_y - half, seam_y + half
-    y = ys.view(1, -1, 1)
-    e = lambda a: a[:, None]  # (B, w') -> (B, 1, w')
-    eps = 1e-3
-    upper = e(r_o) + (y - e(u_o)) / e(u_i - u_o).clamp(min=eps) * e(r_in - r_o)
-    lower = e(q_in) + (y - e(l_i)) / e(l_o - l_i).clamp(min=eps) * e(q_o - q_in)
-    slope = (gap_r / gap_c.clamp(min=eps)).clamp(max=1.0)
-    middle = e(centre) + (y - e(seam_y)) * e(slope)
-    above, below = e(r_o) + (y - e(u_o)), e(q_o) + (y - e(l_o))
-    want = torch.where(y < e(u_i), torch.where(y < e(u_o), above, upper),
-                       torch.where(y < e(l_i), middle, torch.where(y < e(l_o), lower, below)))
-    taper = smoothstep((y - e(u_o) + fade) / fade) * smoothstep((e(l_o) + fade - y) / fade)
-    weight = taper * e(seal)  # (B, h', w')
-    sy = sy + weight * (want - sy)
+    mid = ((now[1] + now[2]) / 2 - y0).round().long().clamp(0, len(ys) - 1)  # (B, w')
+    col = sx.gather(1, mid[:, None]).squeeze(1)
+    rest = [_y_at(c, col) for c in (style.outer_upper, style.inner_upper, style.inner_lower,
+                                     style.outer_lower)]  # fmt: skip
+    knots = _knots(now, rest, shut, iod)
     _, height, width = source.shape
-    sample = torch.stack([(sx + roi[0]) * (2.0 / (width - 1)) - 1,
-                          (sy + roi[1]) * (2.0 / (height - 1)) - 1], -1)  # fmt: skip
-    patch = F.grid_sample(source[None].expand(b, -1, -1, -1), sample, mode="bilinear",
-                          padding_mode="border", align_corners=True)  # fmt: skip
+    patch, weight = 0.0, 0.0
+    for sub in (-0.25, 0.25):  # two samples per pixel row: the seam is a hard edge
+        y = (ys + sub).view(1, -1, 1)
+        want, wgt = _source_rows(y, knots, fade, seal)
+        sy = y + off[:, 1]
+        sy = sy + wgt * (want - sy)
+        grid = torch.stack([(sx + roi[0]) * (2.0 / (width - 1)) - 1,
+                            (sy + roi[1]) * (2.0 / (height - 1)) - 1], -1)  # fmt: skip
+        patch = patch + 0.5 * F.grid_sample(source[None].expand(b, -1, -1, -1), grid,
+                                            mode="bilinear", padding_mode="border",
+                                            align_corners=True)  # fmt: skip
+        weight = weight + 0.5 * wgt
     # Contact shadow along the seam of a closed mouth.
-    closed = e(seal * smoothstep(1 - gap_c / (0.03 * iod + 1.0)))
+    closed = (seal * smoothstep(1 - knots["gap"] / (0.03 * iod + 1.0)))[:, None]
     width_px = SEAM_WIDTH_IOD * iod + 0.5
-    shadow = SEAM_DARKNESS * closed * torch.exp(-(((y - e(seam_y)) / width_px) ** 2))
+    y = ys.view(1, -1, 1)
+    shadow = SEAM_DARKNESS * closed * torch.exp(-(((y - knots["seam"][:, None]) / width_px) ** 2))
     patch = patch + shadow[:, None] * (style.seam.view(1, 3, 1, 1) - patch)
     old = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
     mix = smoothstep(weight / 0.05)[:, None]  # where nothing is corrected keep the warp's pixels
     out = old + mix * (patch - old)
     img[:, y0:y1, x0:x1] = out.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
     return img
+
+
+def _knots(now: list, rest: list, shut: torch.Tensor, iod: float) -> dict[str, torch.Tensor]:
+    """Per column (B, w'): where the lip contours are now (output rows) and which source rows
+    they take. now/rest: outer upper, inner upper, inner lower, outer lower."""
+    u_o, u_i, l_i, l_o = now
+    r_o, r_i, q_i, q_o = rest
+    # Closing, the lips leave out at least a thin band about the rest gap's middle: the mesh
+    # pinches the gap at the corners, where the portrait's dark corners are not that thin.
+    centre = (r_i + q_i) / 2
+    least = (MIN_GAP_IOD * iod * shut)[:, None] / 2
+    r_i, q_i = torch.minimum(r_i, centre - least), torch.maximum(q_i, centre + least)
+    gap = (l_i - u_i).clamp(min=0)
+    thick = torch.stack([INSET_UPPER * (r_i - r_o), INSET_LOWER * (q_o - q_i)])
+    inset = thick.clamp(min=1.0, max=0.06 * iod)
+    # The lips' anti-aliased inner edges cover half a pixel each: upper and lower contours
+    # interpolated between their own knots may sit a fraction of a pixel apart when closed.
+    seam = (u_i + l_i) / 2
+    half = (gap - 1.0).clamp(min=0) / 2
+    return {
+        "u_o": u_o, "u_i": seam - half, "l_i": seam + half, "l_o": l_o, "r_o": r_o,
+        "r_in": r_i - inset[0], "q_in": q_i + inset[1], "q_o": q_o, "centre": centre,
+        "seam": seam, "gap": gap, "slope": ((q_i - r_i) / gap.clamp(min=1e-3)).clamp(max=1.0),
+    }  # fmt: skip
+
+
+def _source_rows(
+    y: torch.Tensor, k: dict[str, torch.Tensor], fade: float, seal: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Source row wanted for output rows y (1, h', 1), and how much of it (B, h', w'): the lips
+    stretched onto their new spans, the gap at its own scale about its middle, slope 1 beyond
+    the outer contours, faded into the warp's own field over `fade` px above and below."""
+    e = {name: v[:, None] for name, v in k.items()}  # (B, 1, w')
+    eps = 1e-3
+    upper = e["r_o"] + (y - e["u_o"]) / (e["u_i"] - e["u_o"]).clamp(min=eps) * (
+        e["r_in"] - e["r_o"]
+    )
+    lower = e["q_in"] + (y - e["l_i"]) / (e["l_o"] - e["l_i"]).clamp(min=eps) * (
+        e["q_o"] - e["q_in"]
+    )
+    middle = e["centre"] + (y - e["seam"]) * e["slope"]
+    above, below = e["r_o"] + (y - e["u_o"]), e["q_o"] + (y - e["l_o"])
+    want = torch.where(
+        y < e["u_i"],
+        torch.where(y < e["u_o"], above, upper),
+        torch.where(y < e["l_i"], middle, torch.where(y < e["l_o"], lower, below)),
+    )
+    taper = smoothstep((y - e["u_o"] + fade) / fade) * smoothstep((e["l_o"] + fade - y) / fade)
+    return want, taper * seal[:, None]
