@@ -193,14 +193,14 @@ def _seal(img, points, shut, offsets, source, roi, style: SealStyle) -> torch.Te
     b, h, w, _ = img.shape
     uo, ui, li, lo = (_increasing(c) for c in _curves(points))
     fade = FADE_IOD * iod + 1.0
-    x0, y0, x1, y1 = union_box(torch.cat([uo, lo], 1), fade + 1.0, h, w)
+    x0, y0, x1, y1 = union_box(torch.cat([uo, lo], 1), 2 * fade + 1.0, h, w)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return img
     dev, dt = img.device, torch.float32
     xs = torch.arange(x0, x1, device=dev, dtype=dt)
     ys = torch.arange(y0, y1, device=dev, dtype=dt)
     cols = xs[None].expand(b, -1)
-    now = [_y_at(c, cols) for c in (uo, ui, li, lo)]  # (B, w') each, output rows
+    now = [_y_at(c, cols)[:, None] for c in (uo, ui, li, lo)]  # (B, 1, w') output rows
     # Columns up to the outer corners: a smile's dark corners reach past the mesh's inner ones.
     reach = CORNER_REACH_IOD * iod + 1.0
     inside = torch.minimum(cols - uo[:, :1, 0], uo[:, -1:, 0] - cols)  # (B, w') px
@@ -215,16 +215,24 @@ def _seal(img, points, shut, offsets, source, roi, style: SealStyle) -> torch.Te
     off = F.grid_sample(offsets, grid, mode="bilinear", padding_mode="border", align_corners=False)
     sx = xs.view(1, 1, -1) + off[:, 0]  # (B, h', w') ROI px
     # The source column each output column comes from (taken at the mouth's middle row).
-    mid = ((now[1] + now[2]) / 2 - y0).round().long().clamp(0, len(ys) - 1)  # (B, w')
-    col = sx.gather(1, mid[:, None]).squeeze(1)
-    rest = [_y_at(c, col) for c in (style.outer_upper, style.inner_upper, style.inner_lower,
-                                     style.outer_lower)]  # fmt: skip
+    # The rest contours at the source column of every pixel (B, h', w'): rounding and
+    # spreading move the lips sideways, and not alike above and below the seam.
+    flat = sx.reshape(b, -1)
+    rest = [_y_at(c, flat).view_as(sx) for c in (style.outer_upper, style.inner_upper,
+                                                 style.inner_lower, style.outer_lower)]  # fmt: skip
     knots = _knots(now, rest, shut, iod)
+    # Fade over at least 2.5x the correction at the outer contours, so the map never folds
+    # (a fold shows a lip's edge twice: a dark line under the lower lip on a rounding "b").
+    fades = []
+    for row, src in ((now[0], rest[0]), (now[3], rest[3])):
+        at = (row - y0).round().long().clamp(0, len(ys) - 1)  # (B, 1, w')
+        warp_src = row + off[:, 1].gather(1, at)
+        fades.append((2.5 * (src.gather(1, at) - warp_src).abs()).clamp(min=fade, max=2 * fade))
     _, height, width = source.shape
     patch, weight = 0.0, 0.0
     for sub in (-0.25, 0.25):  # two samples per pixel row: the seam is a hard edge
         y = (ys + sub).view(1, -1, 1)
-        want, wgt = _source_rows(y, knots, fade, seal)
+        want, wgt = _source_rows(y, knots, fades, seal)
         sy = y + off[:, 1]
         sy = sy + wgt * (want - sy)
         grid = torch.stack([(sx + roi[0]) * (2.0 / (width - 1)) - 1,
@@ -234,10 +242,10 @@ def _seal(img, points, shut, offsets, source, roi, style: SealStyle) -> torch.Te
                                             align_corners=True)  # fmt: skip
         weight = weight + 0.5 * wgt
     # Contact shadow along the seam of a closed mouth.
-    closed = (seal * smoothstep(1 - knots["gap"] / (0.03 * iod + 1.0)))[:, None]
+    closed = seal[:, None] * smoothstep(1 - knots["gap"] / (0.03 * iod + 1.0))
     width_px = SEAM_WIDTH_IOD * iod + 0.5
     y = ys.view(1, -1, 1)
-    shadow = SEAM_DARKNESS * closed * torch.exp(-(((y - knots["seam"][:, None]) / width_px) ** 2))
+    shadow = SEAM_DARKNESS * closed * torch.exp(-(((y - knots["seam"]) / width_px) ** 2))
     patch = patch + shadow[:, None] * (style.seam.view(1, 3, 1, 1) - patch)
     old = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
     mix = smoothstep(weight / 0.05)[:, None]  # where nothing is corrected keep the warp's pixels
@@ -247,14 +255,15 @@ def _seal(img, points, shut, offsets, source, roi, style: SealStyle) -> torch.Te
 
 
 def _knots(now: list, rest: list, shut: torch.Tensor, iod: float) -> dict[str, torch.Tensor]:
-    """Per column (B, w'): where the lip contours are now (output rows) and which source rows
-    they take. now/rest: outer upper, inner upper, inner lower, outer lower."""
+    """Where the lip contours are now (output rows, (B, 1, w')) and which source rows they take
+    (rest: at each pixel's source column, (B, h', w')); both outer upper, inner upper, inner
+    lower, outer lower. Returns tensors broadcasting to (B, h', w')."""
     u_o, u_i, l_i, l_o = now
     r_o, r_i, q_i, q_o = rest
     # Closing, the lips leave out at least a thin band about the rest gap's middle: the mesh
     # pinches the gap at the corners, where the portrait's dark corners are not that thin.
     centre = (r_i + q_i) / 2
-    least = (MIN_GAP_IOD * iod * shut)[:, None] / 2
+    least = (MIN_GAP_IOD * iod * shut).view(-1, 1, 1) / 2
     r_i, q_i = torch.minimum(r_i, centre - least), torch.maximum(q_i, centre + least)
     gap = (l_i - u_i).clamp(min=0)
     thick = torch.stack([INSET_UPPER * (r_i - r_o), INSET_LOWER * (q_o - q_i)])
@@ -271,25 +280,26 @@ def _knots(now: list, rest: list, shut: torch.Tensor, iod: float) -> dict[str, t
 
 
 def _source_rows(
-    y: torch.Tensor, k: dict[str, torch.Tensor], fade: float, seal: torch.Tensor
+    y: torch.Tensor, k: dict[str, torch.Tensor], fades: list[torch.Tensor], seal: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Source row wanted for output rows y (1, h', 1), and how much of it (B, h', w'): the lips
     stretched onto their new spans, the gap at its own scale about its middle, slope 1 beyond
-    the outer contours, faded into the warp's own field over `fade` px above and below."""
-    e = {name: v[:, None] for name, v in k.items()}  # (B, 1, w')
+    the outer contours, faded into the warp's own field over `fades` (B, 1, w') px above and
+    below."""
     eps = 1e-3
-    upper = e["r_o"] + (y - e["u_o"]) / (e["u_i"] - e["u_o"]).clamp(min=eps) * (
-        e["r_in"] - e["r_o"]
+    upper = k["r_o"] + (y - k["u_o"]) / (k["u_i"] - k["u_o"]).clamp(min=eps) * (
+        k["r_in"] - k["r_o"]
     )
-    lower = e["q_in"] + (y - e["l_i"]) / (e["l_o"] - e["l_i"]).clamp(min=eps) * (
-        e["q_o"] - e["q_in"]
+    lower = k["q_in"] + (y - k["l_i"]) / (k["l_o"] - k["l_i"]).clamp(min=eps) * (
+        k["q_o"] - k["q_in"]
     )
-    middle = e["centre"] + (y - e["seam"]) * e["slope"]
-    above, below = e["r_o"] + (y - e["u_o"]), e["q_o"] + (y - e["l_o"])
+    middle = k["centre"] + (y - k["seam"]) * k["slope"]
+    above, below = k["r_o"] + (y - k["u_o"]), k["q_o"] + (y - k["l_o"])
     want = torch.where(
-        y < e["u_i"],
-        torch.where(y < e["u_o"], above, upper),
-        torch.where(y < e["l_i"], middle, torch.where(y < e["l_o"], lower, below)),
+        y < k["u_i"],
+        torch.where(y < k["u_o"], above, upper),
+        torch.where(y < k["l_i"], middle, torch.where(y < k["l_o"], lower, below)),
     )
-    taper = smoothstep((y - e["u_o"] + fade) / fade) * smoothstep((e["l_o"] + fade - y) / fade)
+    up, down = fades
+    taper = smoothstep((y - k["u_o"] + up) / up) * smoothstep((k["l_o"] + down - y) / down)
     return want, taper * seal[:, None]
