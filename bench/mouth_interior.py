@@ -35,6 +35,7 @@ SHARED = ROOT.parent / "shared"
 QUOTE = ("Ah, what a hot, dark August afternoon! Father, are you far? "
          "Call out loud, and laugh all the way home.")
 NEAR_BLACK = 30.0
+MIN_FRAMES = 5  # a real clip counts towards the range with at least this many open frames
 STATS = ("n_frames", "black", "luma", "luma_sd", "a", "a_sd", "b", "b_sd")
 
 
@@ -131,11 +132,11 @@ def print_table(real: list[dict], ours: list[dict]) -> None:
     print(head)
     for r in real:
         print(row(r))
-    ok = [r for r in real if r.get("n_frames")]
+    ok = [r for r in real if r.get("n_frames", 0) >= MIN_FRAMES]
     if ok:
         lo = {k: min(r[k] for r in ok) for k in STATS[1:]}
         hi = {k: max(r[k] for r in ok) for k in STATS[1:]}
-        print("range over real clips".ljust(43) + "".join(
+        print(f"range (real, >= {MIN_FRAMES} frames)".ljust(43) + "".join(
             f"{lo[k]:.3g}..{hi[k]:.3g}".rjust(w) for k, w in
             zip(STATS[1:], (12, 12, 11, 12, 11, 12, 11))))
     for r in ours:

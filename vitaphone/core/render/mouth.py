@@ -39,13 +39,13 @@ from vitaphone.core.render.raster import (
     union_box,
 )
 
-UPPER_TEETH_SHOW_IOD = 0.12  # upper incisal edge below the relaxed upper lip's inner edge
-LOWER_TEETH_SHOW_IOD = 0.065  # lower incisal edge above the lower lip's inner edge at jaw 1
+UPPER_TEETH_SHOW_IOD = 0.11  # upper incisal edge below the relaxed upper lip's inner edge
+LOWER_TEETH_SHOW_IOD = 0.07  # lower incisal edge above the lower lip's inner edge
 TEETH_ARCH_IOD = 0.035  # incisal edges rise this much at the mouth corners (the smile arc)
 TEETH_GAP_SHARE = 0.6  # upper teeth fill at most this share of a column's opening
 TOOTH_WIDTH_IOD = 0.125  # central incisor width
-TONGUE_BELOW_IOD = 0.02  # the tongue's top lies this far under the lower incisal edge at rest
-TONGUE_RISE_IOD = 0.10  # ... and shows this much above it at jaw_open 1 (the jaw tilts it)
+TONGUE_ABOVE_IOD = 0.07  # the tongue's top shows this far above the lower incisal edge
+LOWER_SHOW_GAP_IOD = (0.12, 0.12)  # lower teeth and tongue fade in over these openings
 LIP_ROLL_IOD = (0.005, 0.01)  # inner-lip band (upper, lower) shown inside a wide opening
 LIP_SHADOW_IOD = 0.025  # contact shadow of the lips on the opening's edges
 POUT_SHADOW_IOD = 0.045  # shadow under the everted lower lip at lip_round 1
@@ -66,7 +66,7 @@ class MouthStyle:
     tongue: torch.Tensor
     teeth: torch.Tensor
     iod_px: float
-    rest_gap_px: float  # the portrait's own largest inner-lip gap
+    rest_gap_px: torch.Tensor  # (N,) the portrait's own inner-lip gap along the lip spline
     light_x: float  # -1..1: + when the light comes from image right
     teeth_u: float  # midline of the teeth, from the nose base along the eye line
     upper_edge_v: float  # upper incisal edge at rest
@@ -75,6 +75,11 @@ class MouthStyle:
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
     return rgb @ np.array(_LUMA)
+
+
+def _toned(rgb: np.ndarray, luma: float) -> np.ndarray:
+    """rgb scaled to the given luma (its hue and saturation kept)."""
+    return rgb * (float(luma) / max(float(_luma(rgb)), 1.0))
 
 
 def _axes(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,15 +116,20 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     # the mouth's shade: about as bright as the lit skin, never glowing white.
     teeth_l = float(np.clip(0.4 * sclera_l + 0.6 * skin_l, 0.9 * skin_l, 225.0))
     tint = skin_c / max(skin_l, 1.0)
-    teeth = teeth_l * (0.4 + 0.6 * tint) * np.array([1.0, 0.98, 0.93])
+    teeth = teeth_l * (0.5 + 0.5 * tint) * np.array([1.0, 0.98, 0.94])
     # Cavity: a dark version of the lip colour, as dark as the face's own deep shadows
-    # (nostrils, lash line) so a low-contrast painting does not get a hole blacker than itself.
+    # (nostrils, lash line) so a low-contrast painting does not get a hole blacker than itself;
+    # brightness bounded by the lit skin's (dark or hidden lips must not make a black hole).
     face = rg.region_pixels(crop, xy[list(rg.FACE_OVAL)])
     dark_l = float(np.percentile(_luma(face), 2)) if len(face) else 30.0
-    ratio = float(np.clip(dark_l / lip_l, 0.3, 0.55))
-    cavity = lip * ratio * np.array([1.1, 0.8, 0.8])
-    cavity_lit = lip * np.array([0.8, 0.58, 0.56])  # mucosa near the lips, in their shade
-    tongue = lip * np.array([1.0, 0.72, 0.7])
+    cavity = _toned(lip * np.array([1.1, 0.8, 0.8]), np.clip(dark_l, 0.2 * skin_l, 0.35 * skin_l))
+    # The mucosa near the lips, in their shade, and the tongue: lip-coloured, a little darker.
+    cavity_lit = _toned(lip * np.array([1.0, 0.75, 0.72]), np.clip(0.75 * lip_l, 0.4 * skin_l, 0.6 * skin_l))
+    tongue = _toned(lip * np.array([1.0, 0.72, 0.7]), np.clip(0.85 * lip_l, 0.5 * skin_l, 0.75 * skin_l))
+    # The inside of the mouth is less saturated than the lips' own colour suggests (measured on
+    # real talking mouths: a*, b* spread 3-8 in CIELAB): a third of the way to grey of its luma.
+    grey = lambda c: float(_luma(c)) + 0.7 * (c - float(_luma(c)))
+    cavity, cavity_lit, tongue = grey(cavity), grey(cavity_lit), grey(tongue)
     # Lighting direction: the brighter cheek faces the light (its median luma; CHEEK_R is the
     # subject's right, image left).
     if len(cheek_r) and len(cheek_l):
@@ -133,14 +143,15 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     centre = (xy[13] + xy[14]) / 2
     upper_lip_v = float((xy[13] - base) @ ey) / iod_px
     t = lambda a: torch.as_tensor(np.clip(a, 0, 255), dtype=torch.float32)
-    rest_gap = float((xy[list(rg.LIP_INNER_LOWER), 1] - xy[list(rg.LIP_INNER_UPPER), 1]).max())
+    rest_gap = xy[list(rg.LIP_INNER_LOWER), 1] - xy[list(rg.LIP_INNER_UPPER), 1]
+    rest_gap = (_SPLINE @ torch.as_tensor(rest_gap, dtype=torch.float32)).clamp(min=0)
     return MouthStyle(
         cavity=t(cavity),
         cavity_lit=t(cavity_lit),
         tongue=t(tongue),
         teeth=t(teeth),
         iod_px=iod_px,
-        rest_gap_px=max(rest_gap, 0.0),
+        rest_gap_px=rest_gap,
         light_x=light_x,
         teeth_u=float((centre - base) @ ex) / iod_px,
         upper_edge_v=upper_lip_v + UPPER_TEETH_SHOW_IOD,
@@ -176,10 +187,12 @@ def composite_mouth(
     upper = spline @ points[:, list(rg.LIP_INNER_UPPER)]  # smooth curves: no polygon corners
     lower = spline @ points[:, list(rg.LIP_INNER_LOWER)]
     gap = ((lower - upper)[..., 1]).amax(1)  # (B,) largest vertical opening, px
-    # A portrait with parted lips keeps its own mouth until the lips open further.
-    grow = smoothstep((gap - style.rest_gap_px - 0.3) / (0.03 * style.iod_px + 1.0))  # (B,)
+    # A portrait with parted lips keeps its own mouth (its own teeth) wherever the lips have
+    # not opened further than they are: each spline sample (column) against its rest gap.
+    rest = style.rest_gap_px.to(points.device)
+    opened = (lower - upper)[..., 1] - rest - 0.3  # (B, N) px
     pout = values[:, CHANNELS.index("lip_round")].clamp(0, 1)  # (B,)
-    opens, pouts = float(grow.max()) > 0.0, float(pout.max()) > 0.02
+    opens, pouts = float(opened.max()) > 0.0, float(pout.max()) > 0.02
     if not (opens or pouts):
         return img
     iod = style.iod_px
@@ -197,6 +210,8 @@ def composite_mouth(
     if pouts:
         patch = patch * (1 - _pout_shadow(outer, pout, xs, ys, iod)[:, None])
     if opens:
+        grow_at = torch.stack([(upper[..., 0] + lower[..., 0]) / 2, opened], -1)  # (B, N, 2)
+        grow = smoothstep(curve_y_at(grow_at, xs)[0] / (0.03 * style.iod_px + 1.0))  # (B, w)
         patch = _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style)
     img[:, y0:y1, x0:x1] = patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
     return img
@@ -219,7 +234,7 @@ def _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style: M
     layer = _interior(top_i, bottom_i, xs, ys, points, values, style)
     # The outer feather straddles the lip edge: the warp leaves the stretched lip seam (the
     # darkest line of a closed mouth) just inside the opening, and it must not show as an outline.
-    g = grow.view(-1, 1, 1)
+    g = grow[:, None]  # (B, 1, w)
     inside = between(top - feather, bottom + 0.7 * feather, valid, ys, feather) * g
     inner = between(top_i, bottom_i, valid, ys, max(0.8, 0.6 * feather))
     content = lips + inner[:, None] * (layer - lips)
@@ -265,16 +280,16 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     y = ys.view(1, -1, 1)
     x = xs.view(1, 1, -1)
     ch = lambda name: values[:, CHANNELS.index(name)].view(-1, 1, 1)
-    jaw = ch("jaw_open").clamp(0, 1)
     gap = (bottom - top).clamp(min=1e-3)[:, None]  # (B, 1, w)
     # The face's frame in this frame: teeth fixed to the skull (upper) and to the jaw (lower).
     base, ex, ey = _face_axes(points)
     centre = base + style.teeth_u * iod * ex  # (B, 2) the teeth's midline on the nose-base line
-    # The lower teeth ride on the jaw with the lower lip (its centre), which uncovers them as
-    # the jaw opens wide (the lip is pulled down and out over them).
+    # The lower teeth and the tongue ride on the jaw with the lower lip (its centre): they
+    # keep their place behind it at every opening (no sliding), and fade in as it opens wide.
     lip_v = ((points[:, 14] - base) * ey).sum(-1) / iod  # (B,)
-    show = LOWER_TEETH_SHOW_IOD * smoothstep((jaw.view(-1) - 0.3) / 0.6)
-    lower_v = lip_v - show
+    lower_v = lip_v - LOWER_TEETH_SHOW_IOD
+    lo, span = LOWER_SHOW_GAP_IOD
+    shows = smoothstep((gap.amax(-1, keepdim=True) - lo * iod) / (span * iod))  # (B, 1, 1)
     slope = (ex[:, 1] / ex[:, 0].clamp(min=1e-3)).view(-1, 1, 1)  # the eye line's tilt
     dx = x - centre[:, 0].view(-1, 1, 1)  # (B, 1, w)
     rel_s = dx / style.half_width_px  # signed, 1 at the rest mouth's inner corners
@@ -293,29 +308,30 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     r_v = (2 * t - 1).abs()
     rim = (r_v**2 + (rel / 1.05) ** 2).clamp(max=1.0)
     lit = rim * (0.55 + 0.45 * t.clamp(0, 1)) * (1 - 0.5 * style.light_x * rel_s.clamp(-1, 1))
-    lit = lit.clamp(0, 1)
-    core = 1 - smoothstep(rim / 0.45)  # the throat: darkest in the middle of a wide opening
-    back = col(style.cavity) * (1 - 0.5 * core * smoothstep(gap / (0.2 * iod)))[:, None]
+    lit = lit.clamp(0, 1) * smoothstep(gap / (0.2 * iod))  # a narrow slit lets no light in
+    core = 1 - smoothstep(rim / 0.35)  # the throat: darkest in the middle of a wide opening
+    back = col(style.cavity) * (1 - 0.35 * core * smoothstep(gap / (0.2 * iod)))[:, None]
     out = back + lit[:, None] * (col(style.cavity_lit) - back)
     # Tongue: a dome fixed to the jaw, rising as the jaw tilts it towards the viewer; its tip
     # rises to the upper teeth on tongue consonants.
-    body = lower_edge + (TONGUE_BELOW_IOD - TONGUE_RISE_IOD * jaw) * iod + 0.06 * iod * rel**2
+    body = lower_edge - TONGUE_ABOVE_IOD * iod + 0.06 * iod * rel**2
     tip = tongue_tip(values).view(-1, 1, 1)
     tip_top = upper_edge + 0.01 * iod + (lower_edge - upper_edge) * (rel / 0.5) ** 4  # broad
     surface = body - tip * (body - tip_top).clamp(min=0)
     soft = max(0.8, 0.012 * iod)
     t_mask = smoothstep((y - surface) / soft) * (1 - smoothstep((rel - 0.85) / 0.3))
+    t_mask = t_mask * torch.maximum(shows, tip)
     depth = ((y - surface) / (0.08 * iod)).clamp(0, 1)  # lit front edge, darker further down/back
     groove = 1 - 0.12 * torch.exp(-((dx / (0.04 * iod)) ** 2))
-    t_shade = (0.62 + 0.38 * smoothstep(1 - (surface - top[:, None]) / gap)) * (
+    t_shade = (0.75 + 0.25 * smoothstep(1 - (surface - top[:, None]) / gap)) * (
         0.85 + 0.15 * (1 - depth)
     ) * groove * (1 - 0.3 * smoothstep(rel)) * (1 - 0.12 * style.light_x * rel_s.clamp(-1, 1))
     out = out + t_mask[:, None] * (col(style.tongue) * t_shade[:, None] - out)
     # Lower teeth: from their edge (fixed to the jaw) down behind the lower lip, in shadow.
     teeth = col(style.teeth)
     gaps = _incisor_gaps(dx, 0.8 * TOOTH_WIDTH_IOD * iod)
-    lt = smoothstep((y - lower_edge) / soft) * (1 - smoothstep((rel - 0.5) / 0.4))
-    lt_shade = (0.68 - 0.2 * smoothstep(rel)) * (1 - 0.12 * gaps)
+    lt = smoothstep((y - lower_edge) / soft) * (1 - smoothstep((rel - 0.45) / 0.35)) * shows
+    lt_shade = (0.62 - 0.2 * smoothstep(rel)) * (1 - 0.12 * gaps)
     out = out + lt[:, None] * (teeth * lt_shade[:, None] - out)
     # Upper teeth: from under the upper lip down to their edge (fixed to the skull), at most
     # TEETH_GAP_SHARE of the opening: a dark line under them keeps small openings reading as
