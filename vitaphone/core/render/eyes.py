@@ -12,8 +12,8 @@ Once per portrait (`eye_style`, numpy/OpenCV on the crop), per eye:
 Per batch of frames, in the eye's rest frame (a similarity from the current eye corners back
 to the portrait's, so head motion is followed), all batched tensor math:
 * between the crease and the current lid edge, the portrait's lid skin is stretched down: the
-  part near the crease barely moves, the fold below it unfolds, and the lash margin at the
-  bottom is carried rigidly so the lid ends in the portrait's own lash line; it is shaded as it
+  part near the crease barely moves, the fold below it unfolds; the painted lash margin at
+  the bottom thins as the lid closes into a lash line at the edge; the lid is shaded as it
   curves over the eyeball (darker towards its edge, lit from the portrait's light side);
 * below the lid edge the eye is the portrait's own, unmoved (nothing is darkened);
 * with gaze, only an iris disc moves inside the opening, the clean sclera shows where it was,
@@ -37,8 +37,8 @@ from vitaphone.core.render.raster import smoothstep, union_box
 
 LASH_IOD = 0.022  # thickness of the lash line at a closing lid's edge
 # A closed lid's lash line (opacity) and its darkening towards the edge: a darker line and
-# lid (0.85, 0.25) cost identity (dlib distance on a closed eye, mean of 9 portraits 0.213 vs
-# 0.203 at 0.4, 0.1) and read drawn-on; below ~0.4 the line fades into the skin on pale faces.
+# lid (0.85, 0.25) cost identity (dlib distance on a closed eye, mean of 9 portraits 0.213;
+# 0.204 here) and read drawn-on; below ~0.4 the line fades into the skin on pale faces.
 LASH_OPACITY = 0.55
 LID_SHADE = 0.12
 GAZE_SHARE_Y = 0.5  # vertical glances move the lids too in life; here only the iris moves
@@ -57,9 +57,9 @@ _EYES = (
 class OneEye:
     """One eye of the portrait, crop px. tables (5, G) per column x0 + i: crease, end of the lid
     skin (above the lash margin and the mesh's lid), painted lid edge (where the eye begins
-    below the lash margin), mesh upper and lower lid; corners (2, 2)
-    outer, inner; iris (cx, cy, r) with r = 0 when no iris was found (no gaze then); the
-    iris colour (3,); clean (3, h, w): the eye without its iris, at clean_xy."""
+    below the lash margin), mesh upper and lower lid; corners (2, 2) outer, inner; iris (cx,
+    cy, r) with r = 0 when no iris was found (no gaze then); iris_rgb (3,) its colour; clean
+    (3, h, w): the eye without its iris, its top-left corner at clean_xy."""
 
     x0: int
     tables: torch.Tensor
@@ -72,13 +72,12 @@ class OneEye:
 
 @dataclass(frozen=True)
 class EyeStyle:
-    """lash: (3,) float 0..255 lash colour; eyes: right, left; light_x: -1..1, + when the
-    portrait's light comes from image right; rest_xy: (468, 2) crop px."""
+    """lash: (3,) float 0..255 lash colour; eyes: the subject's right, left; light_x: -1..1,
+    + when the portrait's light comes from image right (its right cheek is brighter)."""
 
     lash: torch.Tensor
     eyes: tuple[OneEye, OneEye]
     light_x: float
-    rest_xy: torch.Tensor
     iod_px: float
 
 
@@ -95,13 +94,13 @@ def eye_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> EyeStyle:
         lash = np.array([40.0, 30.0, 28.0])
     eyes = tuple(_one_eye_style(crop, luma, xy, up, lo, crease, iod_px)
                  for up, lo, crease, _ in _EYES)  # fmt: skip
-    cheeks = [np.median(rg.region_pixels(crop, xy[list(c)]) @ _LUMA) for c in (rg.CHEEK_R, rg.CHEEK_L)]
-    light_x = float(np.clip(5 * (cheeks[1] - cheeks[0]) / max(cheeks[0] + cheeks[1], 1.0), -1, 1))
+    cheeks = [np.median(rg.region_pixels(crop, xy[list(c)]) @ _LUMA)
+              for c in (rg.CHEEK_R, rg.CHEEK_L)]  # fmt: skip
+    light_x = float(np.clip(5 * (cheeks[1] - cheeks[0]) / max(sum(cheeks), 1.0), -1, 1))
     return EyeStyle(
         torch.as_tensor(lash, dtype=torch.float32),
         eyes,  # type: ignore[arg-type]
         light_x,
-        torch.as_tensor(lm[:, :2], dtype=torch.float32),
         iod_px,
     )
 
@@ -179,35 +178,16 @@ def _iris_and_clean(crop, luma, xs, edge, bottom, span, iod: float):
     base_radius = IRIS_RADIUS_OF_WIDTH * (span[1] - span[0])
     if base_radius < 2.5 or opening.sum() < 20:
         return none
-    bright = np.percentile(lum[opening > 0], 90)
-    dark = np.clip(bright - lum, 0, None) * opening
-    best = (-1.0, 0, 0, 0.0)
-    for radius in np.array([0.65, 0.8, 1.0, 1.2]) * base_radius:  # irises vary against eyes
-        r = int(np.ceil(radius))
-        disc = (np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= radius).astype(np.float32)
-        ring_r = int(np.ceil(1.6 * radius))
-        d_ring = np.hypot(*np.mgrid[-ring_r : ring_r + 1, -ring_r : ring_r + 1])
-        ring = ((d_ring > radius + 1) & (d_ring <= 1.6 * radius)).astype(np.float32)
-        filt = lambda img, k: cv2.filter2D(img, -1, k, borderType=cv2.BORDER_CONSTANT)
-        seen_disc, seen_ring = filt(opening, disc), filt(opening, ring)
-        mean_disc = filt(dark, disc) / np.maximum(seen_disc, 1)
-        mean_ring = filt(dark, ring) / np.maximum(seen_ring, 1)
-        seen = np.clip(seen_disc / disc.sum(), 0, 1)  # prefer discs inside the opening
-        score = (mean_disc - mean_ring) * np.sqrt(seen) * (seen >= 0.35)
-        score = score * (seen_ring >= 0.15 * ring.sum())
-        cy, cx = np.unravel_index(np.argmax(score), score.shape)
-        if score[cy, cx] > best[0]:
-            best = (float(score[cy, cx]), cx, cy, float(radius))
-    contrast, cx, cy, radius = best
+    contrast, cx, cy, radius = _find_iris(lum, opening, base_radius)
     if contrast < 12.0:  # no dark disc standing out from the white: dim or tiny eyes
         return none
     dist = np.hypot(np.arange(box.shape[1])[None] - cx, np.arange(box.shape[0])[:, None] - cy)
     in_iris = (dist <= radius) & (opening > 0)
     iris_rgb = np.median(box[in_iris], 0)
     sclera_px = box[(dist > 1.3 * radius) & (opening > 0)]
-    lum_s = sclera_px @ _LUMA
     if len(sclera_px) < 4:
         return none
+    lum_s = sclera_px @ _LUMA
     lo, hi = np.percentile(lum_s, [40, 85])  # the white of the eye as lit, not a catchlight
     sclera = np.median(sclera_px[(lum_s >= lo) & (lum_s <= hi)], 0)
     # Fill the iris (and a pixel of limbus) from the sclera around it, the lids set to sclera
@@ -219,6 +199,31 @@ def _iris_and_clean(crop, luma, xs, edge, bottom, span, iod: float):
     filled = np.where(hole[..., None] > 0, filled * shade[..., None], box)
     iris = (float(bx0 + cx), float(by0 + cy), float(radius))
     return iris, iris_rgb, filled, (bx0, by0)
+
+
+def _find_iris(lum, opening, base_radius: float) -> tuple[float, int, int, float]:
+    """The darkest disc in the opening: (contrast, cx, cy, radius), box px. Darkness (below the
+    opening's bright tones) averaged over the visible part of a disc, minus that of the ring
+    around it, at four radii; discs mostly under the lids are discounted."""
+    bright = np.percentile(lum[opening > 0], 90)
+    dark = np.clip(bright - lum, 0, None) * opening
+    filt = lambda img, k: cv2.filter2D(img, -1, k, borderType=cv2.BORDER_CONSTANT)
+    best = (-1.0, 0, 0, 0.0)
+    for radius in np.array([0.65, 0.8, 1.0, 1.2]) * base_radius:  # irises vary against eyes
+        r, ring_r = int(np.ceil(radius)), int(np.ceil(1.6 * radius))
+        disc = (np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= radius).astype(np.float32)
+        d_ring = np.hypot(*np.mgrid[-ring_r : ring_r + 1, -ring_r : ring_r + 1])
+        ring = ((d_ring > radius + 1) & (d_ring <= 1.6 * radius)).astype(np.float32)
+        seen_disc, seen_ring = filt(opening, disc), filt(opening, ring)
+        mean_disc = filt(dark, disc) / np.maximum(seen_disc, 1)
+        mean_ring = filt(dark, ring) / np.maximum(seen_ring, 1)
+        seen = np.clip(seen_disc / disc.sum(), 0, 1)
+        score = (mean_disc - mean_ring) * np.sqrt(seen) * (seen >= 0.35)
+        score = score * (seen_ring >= 0.15 * ring.sum())
+        cy, cx = np.unravel_index(np.argmax(score), score.shape)
+        if score[cy, cx] > best[0]:
+            best = (float(score[cy, cx]), int(cx), int(cy), float(radius))
+    return best
 
 
 # --- per batch --------------------------------------------------------------------------------
@@ -262,7 +267,8 @@ def composite_eyes(
 def _one_eye(img, idx, points, rings, eye: OneEye, gaze_px, use, style: EyeStyle, source,
              roi_xy) -> None:  # fmt: skip
     """Redraw frames idx (b,) of img around one eye. points (b, 468, 2) crop px; use (b,) how
-    much of the redrawn eye to show; gaze_px (b, 2) crop px. Without crease points (gaze only) just the opening."""
+    much of the redrawn eye to show; gaze_px (b, 2) crop px. Without crease points (a glance
+    only) just the opening is redrawn."""
     upper_i, lower_i, crease_i = rings
     with_lid = len(crease_i) > 0
     iod, dev = style.iod_px, img.device
@@ -273,47 +279,32 @@ def _one_eye(img, idx, points, rings, eye: OneEye, gaze_px, use, style: EyeStyle
                                height, width)  # fmt: skip
     if x1 - x0 < 3 or y1 - y0 < 3:
         return
-    gaze_on = eye.iris[2] > 0 and float(gaze_px.abs().max()) > 0.02 * geo.GAZE_TRAVEL_IOD * iod
-    # The rest frame: a similarity taking the current corners back to the portrait's.
-    cur = torch.complex(points[:, [upper_i[0], upper_i[-1]], 0], points[:, [upper_i[0], upper_i[-1]], 1])
-    corners = eye.corners.to(dev)
-    rest = torch.complex(corners[:, 0], corners[:, 1])
-    scale = (cur[:, 1] - cur[:, 0]) / (rest[1] - rest[0])  # (B,) complex
-    shift = cur[:, 0] - scale * rest[0]
-    to_rest = lambda z: (z - shift.view(-1, *[1] * (z.dim() - 1))) / scale.view(-1, *[1] * (z.dim() - 1))
     xs = torch.arange(x0 + rx, x1 + rx, device=dev, dtype=torch.float32)
     ys = torch.arange(y0 + ry, y1 + ry, device=dev, dtype=torch.float32)
-    q = to_rest(torch.complex(xs[None, None, :], ys[None, :, None]).expand(len(points), -1, -1))
-    qx, qy = q.real.contiguous(), q.imag.contiguous()  # (B, h, w) rest-frame (portrait) px
-    lids = [to_rest(torch.complex(points[:, i, 0], points[:, i, 1])) for i in (upper_i, lower_i)]
-    top_now, valid = _curve_at(torch.stack([lids[0].real, lids[0].imag], -1), qx)
-    bottom_now, valid_b = _curve_at(torch.stack([lids[1].real, lids[1].imag], -1), qx)
+    to_rest, scale = _rest_frame(points[:, [upper_i[0], upper_i[-1]]], eye.corners.to(dev))
+    qx, qy = to_rest(xs[None, None, :], ys[None, :, None])  # (b, h, w) portrait px
+    top_now, valid = _curve_at(torch.stack(to_rest(*points[:, upper_i].unbind(-1)), -1), qx)
+    bottom_now, valid_b = _curve_at(torch.stack(to_rest(*points[:, lower_i].unbind(-1)), -1), qx)
     crease, skin_end, edge_src, top, bottom = _tables_at(eye, qx)
-    gap = (bottom - top).clamp(min=1.0)
-    closure = (1 - (bottom_now - top_now).clamp(min=0) / gap).clamp(0, 1)
+    closure = (1 - (bottom_now - top_now).clamp(min=0) / (bottom - top).clamp(min=1.0)).clamp(0, 1)
+    # The lid's edge: the painted edge on an open eye, the mesh's lid line once closed.
     edge_now = torch.minimum(top_now + (edge_src - top) * (1 - closure), bottom_now)
     feather = max(0.6, 0.01 * iod)
     below_edge = smoothstep((qy - edge_now) / feather + 0.5)
-    in_eye = smoothstep((bottom_now - qy) / feather + 0.5)
     valid = (valid & valid_b).to(qx.dtype) * use.view(-1, 1, 1)
+    weight = below_edge * smoothstep((bottom_now - qy) / feather + 0.5) * valid
     if with_lid:
         lid_y = _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, LASH_IOD * iod)
         grid = torch.stack([torch.cat([qx, qx], 1), torch.cat([lid_y, qy], 1)], -1)
         lid_rgb, ball = _sample(source, grid).chunk(2, dim=2)  # (b, 3, h, w) each
     else:
         ball = _sample(source, torch.stack([qx, qy], -1))
-    if gaze_on:
-        ball = _move_iris(ball, source, eye, qx, qy, gaze_px / scale.abs()[:, None], dev)
-    weight = below_edge * in_eye * valid
+    if eye.iris[2] > 0 and float(gaze_px.abs().max()) > 0.02 * geo.GAZE_TRAVEL_IOD * iod:
+        ball = _move_iris(ball, source, eye, qx, qy, gaze_px / scale[:, None])
     comp = ball
     if with_lid:
-        # Shading of the lid curving over the eyeball: darker towards its edge, a little
-        # lighter on the side the portrait's light comes from.
         xa, xb = sorted(float(v) for v in eye.corners[:, 0])
-        down = ((qy - crease) / (edge_now - crease).clamp(min=1.0)).clamp(0, 1)
-        across = ((qx - (xa + xb) / 2) / max((xb - xa) / 2, 1e-3)).clamp(-1, 1)
-        shade = 1 - closure * (LID_SHADE * down**1.5 - 0.05 * style.light_x * across)
-        lid_rgb = _lash_line(lid_rgb * shade[:, None], qy - edge_now, closure, style)
+        lid_rgb = _shade_lid(lid_rgb, qx, qy, crease, edge_now, closure, (xa, xb), style)
         side = smoothstep(torch.minimum(qx - xa, xb - qx) / (0.04 * iod))
         in_lid = smoothstep((qy - crease) / (0.4 * (edge_now - crease).clamp(min=1.0)))
         weight = weight + in_lid * (1 - below_edge) * side * valid
@@ -321,6 +312,34 @@ def _one_eye(img, idx, points, rings, eye: OneEye, gaze_px, use, style: EyeStyle
     patch = img[idx, y0:y1, x0:x1].permute(0, 3, 1, 2).to(torch.float32)
     patch = patch + weight[:, None] * (comp - patch)
     img[idx, y0:y1, x0:x1] = patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def _rest_frame(corners_now: torch.Tensor, corners_rest: torch.Tensor):
+    """Per frame, the similarity taking the eye's current corners (b, 2, 2) back to the
+    portrait's (2, 2): a function (x, y) -> (x, y) in portrait px for tensors broadcasting
+    against (b, ...), and the scale (b,) (current px per portrait px)."""
+    now = torch.complex(corners_now[..., 0], corners_now[..., 1])  # (b, 2)
+    rest = torch.complex(corners_rest[:, 0], corners_rest[:, 1])
+    scale = (now[:, 1] - now[:, 0]) / (rest[1] - rest[0])
+    shift = now[:, 0] - scale * rest[0]
+
+    def to_rest(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = torch.complex(x, y)
+        view = (-1,) + (1,) * (z.dim() - 1)
+        q = (z - shift.view(view)) / scale.view(view)
+        return q.real.contiguous(), q.imag.contiguous()
+
+    return to_rest, scale.abs()
+
+
+def _shade_lid(lid_rgb, qx, qy, crease, edge_now, closure, span, style: EyeStyle):
+    """A closing lid curves over the eyeball: darker towards its edge, a little lighter on the
+    side the portrait's light comes from; a lash line along the edge."""
+    xa, xb = span
+    down = ((qy - crease) / (edge_now - crease).clamp(min=1.0)).clamp(0, 1)
+    across = ((qx - (xa + xb) / 2) / max((xb - xa) / 2, 1e-3)).clamp(-1, 1)
+    shade = 1 - closure * (LID_SHADE * down**1.5 - 0.05 * style.light_x * across)
+    return _lash_line(lid_rgb * shade[:, None], qy - edge_now, closure, style)
 
 
 def _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, lash_px: float):
@@ -352,11 +371,12 @@ def _lash_line(lid_rgb, d, closure, style: EyeStyle) -> torch.Tensor:
     return lid_rgb + a * (style.lash.to(lid_rgb.device).view(1, 3, 1, 1) - lid_rgb)
 
 
-def _move_iris(ball, source, eye: OneEye, qx, qy, gaze, dev) -> torch.Tensor:
+def _move_iris(ball, source, eye: OneEye, qx, qy, gaze) -> torch.Tensor:
     """The eye with its iris disc moved by gaze (B, 2) rest px: the clean sclera everywhere, the
     iris sampled from where it was; iris rows hidden under the portrait's lid are mirrored from
     below the iris centre, or take the iris colour."""
     cx, cy, r = eye.iris
+    dev = ball.device
     xa, xb = sorted(float(v) for v in eye.corners[:, 0])
     # The iris stops short of the corners, some white left beyond it (the planner's glances,
     # at most 0.45 of the travel, stay inside this on most eyes).
@@ -415,5 +435,7 @@ def _sample(image: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
     b, hh, ww, _ = xy.shape
     norm = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=xy.device)
     grid = (xy * norm - 1).reshape(1, b * hh, ww, 2)
-    out = F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", align_corners=True)
+    out = F.grid_sample(
+        image[None], grid, mode="bilinear", padding_mode="border", align_corners=True
+    )
     return out.view(3, b, hh, ww).permute(1, 0, 2, 3)
