@@ -15,6 +15,10 @@ geometry.FEATURE_TO_CHANNEL). A measurement whose sign contradicts a clear proto
 (|default| >= 0.1) is not trusted for that channel: with three actors, one clip each, a noisy
 measurement must not turn a smile into a frown.
 
+Channels that cost the most identity (dlib distance) per unit of expression are held to
+_IDENTITY_LIMIT. An emotion is applied against what the portrait's face already does
+(relative_to_face): sad on a smiling portrait first undoes the smile.
+
 The speech gains stay hand-set: MEAD's neutral clips are "level 1" and the others "level 3",
 so their lip-motion and lip-gap deltas (every emotion 1.2-2.2x neutral, sad included) measure
 the acting level more than the emotion.
@@ -53,6 +57,20 @@ _PROTOTYPE_ONLY = frozenset({"mouth_corner_asym"})
 VISIBILITY_GAIN = 1.25
 _VISIBLE = frozenset({"brow_raise", "brow_inner_raise", "brow_furrow", "eye_open", "mouth_corner",
                       "mouth_corner_asym", "cheek_raise"})
+# Identity limits: the largest |offset| (intensity 1) a calibrated channel may take in an emotion.
+# Measured with bench/emotion_stills.py --channels (each channel alone, intensity 0.8, dlib
+# identity distance on a still frame; Einstein, lady in black, Sargent): lowering the whole brow
+# costs 0.23-0.31 per unit of brow_raise for 0.05-0.07 IOD of brow drop dlib reads; widening
+# the mouth 0.12-0.29 per unit of lip_spread for at most a third of the corner lift that
+# mouth_corner buys at the same cost; raised brows on a smile or a smirk ~0.26 per unit for a
+# feature the emotion is not read by. Below these limits the expression still moves the judged
+# features the expected way (docs/emotion_calibration.md).
+_IDENTITY_LIMIT: dict[Emotion, dict[str, float]] = {
+    Emotion.HAPPY: {"lip_spread": 0.45, "brow_raise": 0.25, "brow_inner_raise": 0.1},
+    Emotion.ANGRY: {"brow_raise": 0.55},
+    Emotion.DISGUST: {"brow_raise": 0.5, "lip_spread": 0.15},
+    Emotion.CONTEMPT: {"brow_raise": 0.6},
+}
 
 
 @dataclass(frozen=True)
@@ -129,7 +147,10 @@ DEFAULT_STYLES: dict[Emotion, EmotionStyle] = {
                  "head_pitch_deg": -0.5},
         jaw_gain=0.9, head_gain=0.8, head_tempo=1.3, gaze_rate=1.8, blink_rate=1.3),
     Emotion.DISGUST: EmotionStyle(
-        offsets={"nose_wrinkle": 0.8, "upper_lip_raise": 0.45, "brow_furrow": 0.4,
+        # Nose wrinkle (AU9) at 0.35, not the prototype's 0.8: MEAD's actors show none
+        # (-0.005 IOD, 2/3), and at 0.64 it alone cost 0.10-0.17 of dlib identity distance
+        # on a still frame with no brow, eye or corner change to show for it.
+        offsets={"nose_wrinkle": 0.35, "upper_lip_raise": 0.45, "brow_furrow": 0.4,
                  "brow_raise": -0.3, "eye_open": -0.3, "mouth_corner": -0.3, "cheek_raise": 0.3,
                  "head_pitch_deg": -1.0, "head_roll_deg": 1.0},
         jaw_gain=0.85, lip_gain=0.9, head_gain=0.9, brow_gesture=0.4),
@@ -145,7 +166,8 @@ _RANGE = {"jaw_open": (0, 1), "lip_round": (0, 1), "lip_close": (-1, 1),
           "brow_furrow": (0, 1), "cheek_raise": (0, 1), "nose_wrinkle": (0, 1)}
 
 
-def _calibrate(default: EmotionStyle, measured: dict[str, float]) -> tuple[EmotionStyle, list]:
+def _calibrate(default: EmotionStyle, measured: dict[str, float],
+               limits: dict[str, float] | None = None) -> tuple[EmotionStyle, list]:
     """Default style with magnitudes replaced from measured feature deltas (IOD).
     Returns the style and the list of channels whose measurement was not used."""
     offsets = dict(default.offsets)
@@ -164,6 +186,9 @@ def _calibrate(default: EmotionStyle, measured: dict[str, float]) -> tuple[Emoti
             continue
         if channel in _VISIBLE:
             value = float(np.clip(value * VISIBILITY_GAIN, *_RANGE.get(channel, (-1.0, 1.0))))
+        limit = (limits or {}).get(channel)
+        if limit is not None:
+            value = float(np.clip(value, -limit, limit))
         offsets[channel] = value
     return replace(default, offsets=offsets, source="MEAD"), rejected
 
@@ -203,7 +228,8 @@ def load_styles(path: Path | None = TARGETS_PATH) -> tuple[dict[Emotion, Emotion
             continue
         if emotion is Emotion.NEUTRAL or not isinstance(measured, dict):
             continue
-        styles[emotion], rejected = _calibrate(DEFAULT_STYLES[emotion], measured)
+        styles[emotion], rejected = _calibrate(DEFAULT_STYLES[emotion], measured,
+                                               _IDENTITY_LIMIT.get(emotion))
         if rejected:
             notes.append(f"{emotion.value}: kept default sign for {', '.join(rejected)}")
     note = "calibrated on MEAD (emotion_targets.json)"
