@@ -176,15 +176,18 @@ def test_the_iris_locator_finds_the_iris(name, known) -> None:
 
 
 def test_no_gaze_without_a_visible_iris(einstein) -> None:
-    """Eyes painted over with skin (nothing dark and round inside them): no iris, so gaze leaves
-    the eye as it is rather than moving a guessed disc."""
+    """Eyes painted over with skin (nothing dark and round inside them): no iris is found, and a
+    glance leaves the eye as it is rather than moving a guessed disc."""
     portrait, mesh = einstein
-    prep = prepare(portrait, mesh, OPTIONS)
-    crop = prep.crop_rgb.copy()
-    lm = prep.rig.points[:468, :2].numpy()
+    rgb = portrait.rgb.copy()
+    lm = mesh.landmarks[:, :2]
     for side in ("right", "left"):
         ring = lm[list(rg.eye_polygon(side))]
-        (x0, y0), (x1, y1) = ring.min(0) - 3, ring.max(0) + 3
-        crop[int(y0) : int(y1), int(x0) : int(x1)] = np.median(crop[int(y0) - 8 : int(y0) - 4], (0, 1))
-    style = eyes.eye_style(crop, np.c_[lm, np.zeros(468)], prep.eyes.iod_px)
-    assert all(eye.iris[2] == 0 for eye in style.eyes)
+        (x0, y0), (x1, y1) = (ring.min(0) - 3).astype(int), (ring.max(0) + 4).astype(int)
+        rgb[y0:y1, x0:x1] = np.median(rgb[y0 - 8 : y0 - 4, x0:x1], (0, 1))
+    painted = Portrait(rgb, "painted-over eyes")
+    prep = prepare(painted, mesh, OPTIONS)
+    assert all(eye.iris[2] == 0 for eye in prep.eyes.eyes)
+    frames = render_frames(painted, mesh, make_track([{}, {"gaze_x": 0.8, "gaze_y": 0.5}]),
+                           OPTIONS).rgb.astype(np.int16)  # fmt: skip
+    assert np.abs(frames[1] - frames[0]).max() == 0
