@@ -60,7 +60,8 @@ def portraits_2x():
     def load(name: str):
         if name not in cache:
             rgb = load_portrait_file(ASSETS / name).rgb
-            portrait = Portrait(cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), name)
+            big = cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+            portrait = Portrait(big, name)
             cache[name] = (portrait, analyze_face(portrait))
         return cache[name]
 
