@@ -12,7 +12,8 @@ of near-black pixels (luma < 30), mean and std of luma (Rec. 601) and of CIELAB 
 (OpenCV's 8-bit Lab, recentred: a*, b* = value - 128). Real clips: /work/shared/video
 (real_talking_a/b and the 24 MEAD emotion clips). Renders: each portrait speaking QUOTE
 (flite, neutral emotion, vitaphone's motion planner and renderer on the CPU; no watermark or
-encoding, the frames are measured as rendered).
+encoding, the frames measured as rendered but with their chroma at half resolution, as in the
+yuv420p video the pipeline writes and the real clips come in).
 """
 
 from __future__ import annotations
@@ -96,6 +97,18 @@ def real_clips() -> list[Path]:
             *sorted((video / "emotions").glob("*.mp4"))]
 
 
+def chroma_420(rgb: np.ndarray) -> np.ndarray:
+    """The frame as a yuv420p video carries it (chroma at half resolution each way), like the
+    pipeline's H.264 output and the real clips: a sharp render's colour edges are not measured
+    sharper than any video can show them."""
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    h, w = rgb.shape[:2]
+    for c in (1, 2):
+        half = cv2.resize(ycc[..., c], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        ycc[..., c] = cv2.resize(half, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+
+
 def render_portrait(path: Path, speech, max_side: int = 512) -> np.ndarray:
     """Frames (T, H, W, 3) of `path` speaking `speech`, neutral, on the CPU."""
     from dataclasses import replace
@@ -171,6 +184,7 @@ def main() -> None:
         for name in names:
             print(f"rendering {name} ...", file=sys.stderr)
             frames = render_portrait(args.portraits / name, speech)
+            frames = (chroma_420(f) for f in frames)
             ours.append({"kind": "ours", "name": Path(name).stem} | measure_frames(frames, args.min_gap))
     print_table(real, ours)
     if args.json:

@@ -40,11 +40,11 @@ from vitaphone.core.render.raster import (
 )
 
 UPPER_TEETH_SHOW_IOD = 0.11  # upper incisal edge below the relaxed upper lip's inner edge
-LOWER_TEETH_SHOW_IOD = 0.07  # lower incisal edge above the lower lip's inner edge
+LOWER_TEETH_SHOW_IOD = 0.055  # lower incisal edge above the lower lip's inner edge
 TEETH_ARCH_IOD = 0.035  # incisal edges rise this much at the mouth corners (the smile arc)
 TEETH_GAP_SHARE = 0.6  # upper teeth fill at most this share of a column's opening
 TOOTH_WIDTH_IOD = 0.125  # central incisor width
-TONGUE_ABOVE_IOD = 0.07  # the tongue's top shows this far above the lower incisal edge
+TONGUE_ABOVE_IOD = 0.09  # the tongue's top shows this far above the lower incisal edge
 LOWER_SHOW_GAP_IOD = (0.12, 0.12)  # lower teeth and tongue fade in over these openings
 LIP_ROLL_IOD = (0.005, 0.01)  # inner-lip band (upper, lower) shown inside a wide opening
 LIP_SHADOW_IOD = 0.025  # contact shadow of the lips on the opening's edges
@@ -124,11 +124,11 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     dark_l = float(np.percentile(_luma(face), 2)) if len(face) else 30.0
     cavity = _toned(lip * np.array([1.1, 0.8, 0.8]), np.clip(dark_l, 0.2 * skin_l, 0.35 * skin_l))
     # The mucosa near the lips, in their shade, and the tongue: lip-coloured, a little darker.
-    cavity_lit = _toned(lip * np.array([1.0, 0.75, 0.72]), np.clip(0.75 * lip_l, 0.4 * skin_l, 0.6 * skin_l))
-    tongue = _toned(lip * np.array([1.0, 0.72, 0.7]), np.clip(0.85 * lip_l, 0.5 * skin_l, 0.75 * skin_l))
+    cavity_lit = _toned(lip * np.array([1.0, 0.75, 0.72]), np.clip(0.6 * lip_l, 0.3 * skin_l, 0.45 * skin_l))
+    tongue = _toned(lip * np.array([1.0, 0.72, 0.7]), np.clip(0.9 * lip_l, 0.6 * skin_l, 0.85 * skin_l))
     # The inside of the mouth is less saturated than the lips' own colour suggests (measured on
-    # real talking mouths: a*, b* spread 3-8 in CIELAB): a third of the way to grey of its luma.
-    grey = lambda c: float(_luma(c)) + 0.7 * (c - float(_luma(c)))
+    # real talking mouths: a*, b* spread 3-8 in CIELAB): 40 % of the way to grey of its luma.
+    grey = lambda c: float(_luma(c)) + 0.6 * (c - float(_luma(c)))
     cavity, cavity_lit, tongue = grey(cavity), grey(cavity_lit), grey(tongue)
     # Lighting direction: the brighter cheek faces the light (its median luma; CHEEK_R is the
     # subject's right, image left).
@@ -259,7 +259,7 @@ def _lip_bands(patch, top, bottom, band_u, band_l, ys, feather: float) -> torch.
     mirrored = patch.gather(2, rows[:, None].expand(b, c, h, w))
     u_up = ((y - top[:, None]) / (band_u[:, None] + 1e-3)).clamp(0, 1)
     u_lo = ((bottom[:, None] - y) / (band_l[:, None] + 1e-3)).clamp(0, 1)
-    shade = torch.where(y < mid, 1 - 0.4 * u_up, 1 - 0.3 * u_lo)
+    shade = torch.where(y < mid, 1 - 0.15 * u_up, 1 - 0.1 * u_lo)
     return mirrored * shade[:, None]
 
 
@@ -309,8 +309,8 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     rim = (r_v**2 + (rel / 1.05) ** 2).clamp(max=1.0)
     lit = rim * (0.55 + 0.45 * t.clamp(0, 1)) * (1 - 0.5 * style.light_x * rel_s.clamp(-1, 1))
     lit = lit.clamp(0, 1) * smoothstep(gap / (0.2 * iod))  # a narrow slit lets no light in
-    core = 1 - smoothstep(rim / 0.35)  # the throat: darkest in the middle of a wide opening
-    back = col(style.cavity) * (1 - 0.35 * core * smoothstep(gap / (0.2 * iod)))[:, None]
+    core = 1 - smoothstep(rim / 0.3)  # the throat: darkest in the middle of a wide opening
+    back = col(style.cavity) * (1 - 0.55 * core * smoothstep(gap / (0.2 * iod)))[:, None]
     out = back + lit[:, None] * (col(style.cavity_lit) - back)
     # Tongue: a dome fixed to the jaw, rising as the jaw tilts it towards the viewer; its tip
     # rises to the upper teeth on tongue consonants.
@@ -323,15 +323,18 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     t_mask = t_mask * torch.maximum(shows, tip)
     depth = ((y - surface) / (0.08 * iod)).clamp(0, 1)  # lit front edge, darker further down/back
     groove = 1 - 0.12 * torch.exp(-((dx / (0.04 * iod)) ** 2))
-    t_shade = (0.75 + 0.25 * smoothstep(1 - (surface - top[:, None]) / gap)) * (
-        0.85 + 0.15 * (1 - depth)
+    t_shade = (0.85 + 0.15 * smoothstep(1 - (surface - top[:, None]) / gap)) * (
+        0.9 + 0.1 * (1 - depth)
     ) * groove * (1 - 0.3 * smoothstep(rel)) * (1 - 0.12 * style.light_x * rel_s.clamp(-1, 1))
+    t_shade = t_shade * (0.5 + 0.5 * smoothstep(gap / (0.25 * iod)))  # in a slit's shade
     out = out + t_mask[:, None] * (col(style.tongue) * t_shade[:, None] - out)
     # Lower teeth: from their edge (fixed to the jaw) down behind the lower lip, in shadow.
     teeth = col(style.teeth)
     gaps = _incisor_gaps(dx, 0.8 * TOOTH_WIDTH_IOD * iod)
     lt = smoothstep((y - lower_edge) / soft) * (1 - smoothstep((rel - 0.45) / 0.35)) * shows
-    lt_shade = (0.62 - 0.2 * smoothstep(rel)) * (1 - 0.12 * gaps)
+    # Lit at their edge, shaded down where the lower lip overhangs them.
+    below = ((y - lower_edge) / (LOWER_TEETH_SHOW_IOD * iod)).clamp(0, 1)
+    lt_shade = (0.85 - 0.25 * below - 0.25 * smoothstep(rel)) * (1 - 0.12 * gaps)
     out = out + lt[:, None] * (teeth * lt_shade[:, None] - out)
     # Upper teeth: from under the upper lip down to their edge (fixed to the skull), at most
     # TEETH_GAP_SHARE of the opening: a dark line under them keeps small openings reading as
