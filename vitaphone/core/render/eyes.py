@@ -41,6 +41,9 @@ LASH_IOD = 0.022  # thickness of the lash line at a closing lid's edge
 # 0.204 here) and read drawn-on; below ~0.4 the line fades into the skin on pale faces.
 LASH_OPACITY = 0.55
 LID_SHADE = 0.12
+LID_SMOOTH_IOD = 0.015  # tap spacing along a closed lid (0: no smoothing)
+_SMOOTH_TAPS = (-2, -1, 0, 1, 2)
+_SMOOTH_W = (0.054, 0.242, 0.4, 0.242, 0.054)  # a Gaussian, one tap spacing wide
 GAZE_SHARE_Y = 0.5  # vertical glances move the lids too in life; here only the iris moves
 IRIS_RADIUS_OF_WIDTH = 0.2  # iris radius / eye width (corner to corner): 11.7 mm / ~29 mm
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -295,8 +298,8 @@ def _one_eye(img, idx, points, rings, eye: OneEye, gaze_px, use, style: EyeStyle
     weight = below_edge * smoothstep((bottom_now - qy) / feather + 0.5) * valid
     if with_lid:
         lid_y = _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, LASH_IOD * iod)
-        grid = torch.stack([torch.cat([qx, qx], 1), torch.cat([lid_y, qy], 1)], -1)
-        lid_rgb, ball = _sample(source, grid).chunk(2, dim=2)  # (b, 3, h, w) each
+        ball = _sample(source, torch.stack([qx, qy], -1))
+        lid_rgb = _sample_along_lid(source, eye, qx, lid_y, crease, skin_end, closure, iod)
     else:
         ball = _sample(source, torch.stack([qx, qy], -1))
     if eye.iris[2] > 0 and float(gaze_px.abs().max()) > 0.02 * geo.GAZE_TRAVEL_IOD * iod:
@@ -360,6 +363,25 @@ def _lid_source_y(qy, crease, skin_end, edge_src, edge_now, closure, lash_px: fl
     into = (d - t_max).clamp(min=0) * margin_src / margin_now.clamp(min=1e-3)
     margin = skin_end + into * (1 - closure)
     return torch.where(qy < crease, qy, torch.where(d < t_max, skin, margin))
+
+
+def _sample_along_lid(source, eye: OneEye, qx, lid_y, crease, skin_end, closure, iod: float):
+    """The lid skin at (qx, lid_y) (b, h, w), smoothed along the lid's own direction (taps at
+    the same height between crease and skin end in neighbouring columns) by more as the lid
+    closes: a few rows of skin stretched over the eye turn any wrinkle, lash or highlight into
+    a column streak; along the lid they are averaged out."""
+    step = LID_SMOOTH_IOD * iod * closure
+    frac = (lid_y - crease) / (skin_end - crease).clamp(min=1.0)
+    xs, ys = [], []
+    for k in _SMOOTH_TAPS:
+        xk = qx + k * step
+        ck, sk = _tables_at(eye, xk, rows=(0, 1))
+        xs.append(xk)
+        ys.append(torch.where(lid_y < crease, lid_y, ck + frac * (sk - ck).clamp(min=1.0)))
+    grid = torch.stack([torch.cat(xs, 1), torch.cat(ys, 1)], -1)
+    taps = _sample(source, grid).chunk(len(_SMOOTH_TAPS), dim=2)
+    w = torch.tensor(_SMOOTH_W, device=qx.device) / sum(_SMOOTH_W)
+    return sum(wk * t for wk, t in zip(w, taps))
 
 
 def _lash_line(lid_rgb, d, closure, style: EyeStyle) -> torch.Tensor:
