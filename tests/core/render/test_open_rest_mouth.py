@@ -52,7 +52,8 @@ def _mouth_box(portrait: Portrait, mesh: FaceMesh) -> tuple[slice, slice]:
     lm = mesh.landmarks[:, :2]
     lips = lm[list(rg.LIP_OUTER_UPPER + rg.LIP_OUTER_LOWER)]
     pad = 0.1 * interocular_px(mesh.landmarks)
-    (x0, y0), (x1, y1) = np.floor(lips.min(0) - pad).astype(int), np.ceil(lips.max(0) + pad).astype(int)
+    x0, y0 = np.floor(lips.min(0) - pad).astype(int)
+    x1, y1 = np.ceil(lips.max(0) + pad).astype(int)
     return slice(max(y0, 0), y1), slice(max(x0, 0), x1)
 
 

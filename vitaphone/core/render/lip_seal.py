@@ -3,16 +3,17 @@
 A portrait may smile with parted lips and teeth showing. The rig then closes a bilabial by
 moving the inner-lip mesh points together, but the smooth warp (a coarse node grid, blurred)
 cannot fold the teeth away: they are squeezed into a bright line between the lips, and the
-mouth composite keeps the portrait's own mouth at or below its rest gap. Here, wherever a
-column's inner-lip gap is smaller than the portrait's own, the lips are resampled from the
-portrait column by column: the upper lip (outer to inner contour) is stretched onto its new
+mouth composite keeps the portrait's own mouth at or below its rest gap. Here, once a frame's
+lips are closing from the portrait's own gap, the lips are resampled from the portrait column
+by column (the rest opening read from its pixels, see `_opening_edges`): the upper lip (outer to inner contour) is stretched onto its new
 span, the lower lip likewise, and the gap between them shows the middle of the portrait's
 own gap at its own scale (the lips slide over the teeth instead of squeezing them), so at a
 full closure no tooth pixel is left. A soft contact shadow in a dark version of the lip colour
 marks the seam. Above and below the lips the correction fades into the warp's own field.
 
-Batched over frames (torch, CPU or CUDA); frames and columns at or above the rest gap are
-untouched, and a portrait whose lips meet at rest is never touched at all.
+Batched over frames (torch, CPU or CUDA); frames less than SEAL_FROM closed are untouched,
+and a portrait whose lips meet at rest is never touched at all. The rig raises the jaw on such
+a portrait too (rig.JAW_CLOSE_SHARE), so the lips need not stretch over the whole gap.
 """
 
 from __future__ import annotations
@@ -75,12 +76,10 @@ def seal_style(
     """crop (H, W, 3) uint8; lm (468, 3) crop px; roi_xy: the warp ROI's top-left in crop px."""
     xy = lm[:, :2].astype(np.float64)
     gap = xy[list(rg.LIP_INNER_LOWER), 1] - xy[list(rg.LIP_INNER_UPPER), 1]
-    open_rest = float(np.clip((gap.max() / iod_px - OPEN_REST_FROM_IOD) / OPEN_REST_FROM_IOD, 0, 1))
+    open_rest = float(np.clip(gap.max() / iod_px / OPEN_REST_FROM_IOD - 1, 0, 1))
+    rings = ((rg.LIP_OUTER_UPPER, rg.LIP_MID_UPPER), (rg.LIP_OUTER_LOWER, rg.LIP_MID_LOWER))
     lips = np.concatenate(
-        [
-            rg.region_pixels(crop, xy[list(rg.LIP_OUTER_UPPER + tuple(reversed(rg.LIP_MID_UPPER)))]),
-            rg.region_pixels(crop, xy[list(rg.LIP_OUTER_LOWER + tuple(reversed(rg.LIP_MID_LOWER)))]),
-        ]
+        [rg.region_pixels(crop, xy[list(out + tuple(reversed(mid)))]) for out, mid in rings]
     )
     lip = np.median(lips, 0) if len(lips) else np.array([150.0, 90.0, 80.0])
     pts = torch.as_tensor(xy, dtype=torch.float32)[None]
@@ -99,9 +98,11 @@ def _opening_edges(
     """The portrait's inner-lip curves (n, 2) crop px, widened to the opening as its pixels show
     it: the mesh often puts the inner lips inside a painted or shadowed opening (Mona Lisa with
     parted lips: 4 px of a 12 px opening, its corners short of the opening's), and the teeth it
-    leaves out would show through a closed mouth. Columns run between the outer corners. Per pixel column, from the middle of the mesh's gap outwards, pixels that are
-    teeth (greyer than the lips, lit or in shade) or cavity (much darker) belong to the opening; the
-    edges found are median-filtered along the mouth, and never eat more than 60 % of a lip."""
+    leaves out would show through a closed mouth. Per pixel column between the outer corners,
+    from the middle of the mesh's gap outwards, pixels that are teeth (greyer than the lips, lit
+    or in shade, or above the gap much brighter) or cavity (much darker) belong to the opening;
+    the edges found are median-filtered along the mouth, and never eat more than 60 % of the
+    lower lip or 80 % of the upper."""
     outer_up, inner_up, inner_lo, outer_lo = curves
     x0, x1 = int(np.ceil(outer_up[0, 0])), int(np.floor(outer_up[-1, 0]))
     h, w = crop.shape[:2]

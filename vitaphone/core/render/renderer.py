@@ -169,7 +169,9 @@ def render_batch(prep: PreparedPortrait, values: torch.Tensor, clock: _Clock) ->
     x0, y0 = prep.table.roi[:2]
     points = points - torch.tensor([x0, y0], device=points.device, dtype=points.dtype)
     rest = points[0] - disp[0, :N_MESH]  # the portrait's own mesh, ROI px
-    roi_img = lip_seal.seal_lips(roi_img, points, rest, offsets, prep.image, prep.table.roi, prep.seal)
+    roi_img = lip_seal.seal_lips(
+        roi_img, points, rest, offsets, prep.image, prep.table.roi, prep.seal
+    )
     roi_img = mouth.composite_mouth(roi_img, points, values, prep.mouth)
     clock.lap("mouth")
     roi_img = eyes.composite_eyes(roi_img, points, values, prep.eyes, prep.image, (x0, y0))
