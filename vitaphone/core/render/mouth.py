@@ -192,28 +192,45 @@ def composite_mouth(
     rest = style.rest_gap_px.to(points.device)
     opened = (lower - upper)[..., 1] - rest - 0.3  # (B, N) px
     pout = values[:, CHANNELS.index("lip_round")].clamp(0, 1)  # (B,)
-    opens, pouts = float(opened.max()) > 0.0, float(pout.max()) > 0.02
-    if not (opens or pouts):
+    # Only frames with an opening or a pout are drawn (and boxed): closed ones are left as is.
+    active = (opened.amax(1) > 0) | (pout > 0.02)
+    sel = active.nonzero().squeeze(1)
+    if len(sel) == 0:
         return img
+    if len(sel) < len(active):
+        upper, lower, gap, opened, pout = upper[sel], lower[sel], gap[sel], opened[sel], pout[sel]
+        points, values = points[sel], values[sel]
     iod = style.iod_px
-    _, height, width, _ = img.shape
-    outer = _SPLINE_OUTER.to(points.device) @ points[:, list(rg.LIP_OUTER_LOWER)]
-    box_pts = torch.cat([upper, lower] + ([outer] if pouts else []), 1)
-    pad = 0.06 * iod + 2 + (POUT_SHADOW_IOD * 1.5 * iod if pouts else 0.0)
-    x0, y0, x1, y1 = union_box(box_pts, pad, height, width)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return img
     dev, dt = img.device, torch.float32
-    xs = torch.arange(x0, x1, device=dev, dtype=dt)
-    ys = torch.arange(y0, y1, device=dev, dtype=dt)
-    patch = img[:, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
-    if pouts:
-        patch = patch * (1 - _pout_shadow(outer, pout, xs, ys, iod)[:, None])
-    if opens:
-        grow_at = torch.stack([(upper[..., 0] + lower[..., 0]) / 2, opened], -1)  # (B, N, 2)
-        grow = smoothstep(curve_y_at(grow_at, xs)[0] / (0.03 * style.iod_px + 1.0))  # (B, w)
-        patch = _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style)
-    img[:, y0:y1, x0:x1] = patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+    _, height, width, _ = img.shape
+
+    def region(pts: torch.Tensor, pad: float):
+        """The box around pts over the drawn frames: (x0, y0, x1, y1, xs, ys) or None."""
+        x0, y0, x1, y1 = union_box(pts, pad, height, width)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return None
+        xs = torch.arange(x0, x1, device=dev, dtype=dt)
+        return x0, y0, x1, y1, xs, torch.arange(y0, y1, device=dev, dtype=dt)
+
+    if float(pout.max()) > 0.02:  # its own box: under the lower lip, outside the opening's
+        outer = _SPLINE_OUTER.to(points.device) @ points[:, list(rg.LIP_OUTER_LOWER)]
+        box = region(outer, POUT_SHADOW_IOD * 1.5 * iod + 2)
+        if box is not None:
+            x0, y0, x1, y1, xs, ys = box
+            shade = 1 - _pout_shadow(outer, pout, xs, ys, iod)  # (B, h, w)
+            patch = img[sel, y0:y1, x0:x1].to(dt) * shade[..., None]
+            img[sel, y0:y1, x0:x1] = patch.round().clamp(0, 255).to(torch.uint8)
+    if float(opened.max()) > 0.0:
+        box = region(torch.cat([upper, lower], 1), 0.06 * iod + 2)
+        if box is not None:
+            x0, y0, x1, y1, xs, ys = box
+            patch = img[sel, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
+            grow_at = torch.stack([(upper[..., 0] + lower[..., 0]) / 2, opened], -1)  # (B, N, 2)
+            grow = smoothstep(curve_y_at(grow_at, xs)[0] / (0.03 * iod + 1.0))  # (B, w)
+            patch = _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style)
+            img[sel, y0:y1, x0:x1] = (
+                patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+            )
     return img
 
 
@@ -307,10 +324,11 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     t = (y - top[:, None]) / gap  # 0 at the upper lip, 1 at the lower lip
     r_v = (2 * t - 1).abs()
     rim = (r_v**2 + (rel / 1.05) ** 2).clamp(max=1.0)
-    lit = rim * (0.55 + 0.45 * t.clamp(0, 1)) * (1 - 0.5 * style.light_x * rel_s.clamp(-1, 1))
-    lit = lit.clamp(0, 1) * smoothstep(gap / (0.2 * iod))  # a narrow slit lets no light in
+    slit = smoothstep(gap / (0.2 * iod))  # (B, 1, w): a narrow slit lets no light in
+    side = 1 - 0.5 * style.light_x * rel_s.clamp(-1, 1)  # (B, 1, w)
+    lit = (rim * (0.55 + 0.45 * t.clamp(0, 1)) * side).clamp(0, 1) * slit
     core = 1 - smoothstep(rim / 0.3)  # the throat: darkest in the middle of a wide opening
-    back = col(style.cavity) * (1 - 0.55 * core * smoothstep(gap / (0.2 * iod)))[:, None]
+    back = col(style.cavity) * (1 - core * (0.55 * slit))[:, None]
     out = back + lit[:, None] * (col(style.cavity_lit) - back)
     # Tongue: a dome fixed to the jaw, rising as the jaw tilts it towards the viewer; its tip
     # rises to the upper teeth on tongue consonants.
@@ -322,11 +340,16 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     t_mask = smoothstep((y - surface) / soft) * (1 - smoothstep((rel - 0.85) / 0.3))
     t_mask = t_mask * torch.maximum(shows, tip)
     depth = ((y - surface) / (0.08 * iod)).clamp(0, 1)  # lit front edge, darker further down/back
-    groove = 1 - 0.12 * torch.exp(-((dx / (0.04 * iod)) ** 2))
+    groove = 1 - 0.12 * torch.exp(-((dx / (0.04 * iod)) ** 2))  # (B, 1, w) the median groove
+    across = (  # (B, 1, w): groove, rounding away at the sides, side light, a slit's shade
+        groove
+        * (1 - 0.3 * smoothstep(rel))
+        * (1 - 0.12 * style.light_x * rel_s.clamp(-1, 1))
+        * (0.5 + 0.5 * smoothstep(gap / (0.25 * iod)))
+    )
     t_shade = (0.85 + 0.15 * smoothstep(1 - (surface - top[:, None]) / gap)) * (
-        0.9 + 0.1 * (1 - depth)
-    ) * groove * (1 - 0.3 * smoothstep(rel)) * (1 - 0.12 * style.light_x * rel_s.clamp(-1, 1))
-    t_shade = t_shade * (0.5 + 0.5 * smoothstep(gap / (0.25 * iod)))  # in a slit's shade
+        (0.9 + 0.1 * (1 - depth)) * across
+    )
     out = out + t_mask[:, None] * (col(style.tongue) * t_shade[:, None] - out)
     # Lower teeth: from their edge (fixed to the jaw) down behind the lower lip, in shadow.
     teeth = col(style.teeth)
@@ -334,7 +357,7 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     lt = smoothstep((y - lower_edge) / soft) * (1 - smoothstep((rel - 0.45) / 0.35)) * shows
     # Lit at their edge, shaded down where the lower lip overhangs them.
     below = ((y - lower_edge) / (LOWER_TEETH_SHOW_IOD * iod)).clamp(0, 1)
-    lt_shade = (0.85 - 0.25 * below - 0.25 * smoothstep(rel)) * (1 - 0.12 * gaps)
+    lt_shade = ((0.85 - 0.25 * smoothstep(rel)) - 0.25 * below) * (1 - 0.12 * gaps)
     out = out + lt[:, None] * (teeth * lt_shade[:, None] - out)
     # Upper teeth: from under the upper lip down to their edge (fixed to the skull), at most
     # TEETH_GAP_SHARE of the opening: a dark line under them keeps small openings reading as
@@ -343,12 +366,15 @@ def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.T
     ut = smoothstep((edge - y) / soft) * (1 - smoothstep((rel - 0.6) / 0.5))
     shown = (edge - top[:, None]).clamp(min=1.0)
     down = ((y - top[:, None]) / shown).clamp(0, 1)
+    across = (  # (B, 1, w)
+        (1 - 0.5 * smoothstep(rel / 1.1))  # the arch turns away into the cheeks' shadow
+        * (1 + 0.1 * style.light_x * rel_s.clamp(-1, 1))  # convex: the side facing the light
+        * (1 - 0.12 * _incisor_gaps(dx, TOOTH_WIDTH_IOD * iod))
+    )
     ut_shade = (
         (0.72 + 0.28 * smoothstep(down / 0.45))  # the upper lip's shadow on the gums' side
         * (1 - 0.1 * smoothstep((down - 0.8) / 0.2))  # translucent incisal edge
-        * (1 - 0.5 * smoothstep(rel / 1.1))  # the arch turns away into the cheeks' shadow
-        * (1 + 0.1 * style.light_x * rel_s.clamp(-1, 1))  # convex: the side facing the light
-        * (1 - 0.12 * _incisor_gaps(dx, TOOTH_WIDTH_IOD * iod))
+        * across
     )
     return out + ut[:, None] * (teeth * ut_shade[:, None] - out)
 
@@ -369,10 +395,9 @@ def _lip_shadow(top, bottom, valid, ys, iod: float) -> torch.Tensor:
     parted lips rather than as a drawn line."""
     y = ys.view(1, -1, 1)
     w = LIP_SHADOW_IOD * iod + 0.5
-    above = torch.exp(-(((top[:, None] - y).clamp(min=0) / w) ** 2)) * (y < top[:, None])
-    below = torch.exp(-(((y - bottom[:, None]).clamp(min=0) / (0.6 * w)) ** 2)) * (
-        y > bottom[:, None]
-    )
+    # Smoothstep fall-offs (about exp(-(d / w)^2), cheaper), zero on the opening's side.
+    above = 1 - smoothstep(((top[:, None] - y) / (1.6 * w)).clamp(min=0) + (y >= top[:, None]))
+    below = 1 - smoothstep(((y - bottom[:, None]) / (0.96 * w)).clamp(min=0) + (y <= bottom[:, None]))
     open_ = smoothstep((bottom - top) / (0.03 * iod))[:, None]
     return (0.08 * above + 0.05 * below) * open_ * valid[:, None].to(y.dtype)
 
@@ -383,7 +408,7 @@ def _pout_shadow(outer, pout, xs, ys, iod: float) -> torch.Tensor:
     edge, valid = curve_y_at(outer, xs)
     y = ys.view(1, -1, 1)
     below = (y - edge[:, None]).clamp(min=0) / (POUT_SHADOW_IOD * iod)
-    fall = torch.exp(-((below - 0.35) ** 2) / 0.18) * (y > edge[:, None])
+    fall = (1 - smoothstep((below - 0.35).abs() / 0.75)) * (y > edge[:, None])
     span = (outer[:, -1, 0] - outer[:, 0, 0]).abs().clamp(min=1.0)  # (B,)
     mid_x = (outer[:, -1, 0] + outer[:, 0, 0]) / 2
     along = 1 - smoothstep(((xs[None] - mid_x[:, None]).abs() / (0.5 * span[:, None]) - 0.4) / 0.6)
