@@ -289,94 +289,131 @@ def _face_axes(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.
     return base, ex, ey
 
 
-def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.Tensor:
-    """The mouth interior colour (B, 3, h, w) for the columns' curves top/bottom (B, w)."""
-    dev = top.device
-    col = lambda c: c.to(dev).view(1, 3, 1, 1)
+@dataclass(frozen=True)
+class _Layout:
+    """Where things are in one batch's patch (tensors broadcast to (B, h, w))."""
+
+    y: torch.Tensor  # (1, h, 1) row px
+    top: torch.Tensor  # (B, 1, w) the opening's upper edge per column
+    gap: torch.Tensor  # (B, 1, w) its height
+    dx: torch.Tensor  # (B, 1, w) px from the teeth's midline
+    rel_s: torch.Tensor  # (B, 1, w) dx in rest half-mouth widths (signed)
+    upper_edge: torch.Tensor  # (B, 1, w) upper incisal edge (fixed to the skull)
+    lower_edge: torch.Tensor  # (B, 1, w) lower incisal edge (fixed to the jaw)
+    shows: torch.Tensor  # (B, 1, 1) 0..1 lower teeth and tongue shown (wide enough opening)
+    soft: float  # edge softness px
+    iod: float
+
+    @property
+    def rel(self) -> torch.Tensor:
+        return self.rel_s.abs()
+
+
+def _layout(top, bottom, xs, ys, points, style: MouthStyle) -> _Layout:
+    """The face's frame in this frame: upper teeth fixed to the skull (the nose base), lower
+    teeth and tongue riding on the jaw with the lower lip's centre: they keep their place behind
+    it at every opening (no sliding), and fade in as it opens wide."""
     iod = style.iod_px
-    y = ys.view(1, -1, 1)
     x = xs.view(1, 1, -1)
-    ch = lambda name: values[:, CHANNELS.index(name)].view(-1, 1, 1)
     gap = (bottom - top).clamp(min=1e-3)[:, None]  # (B, 1, w)
-    # The face's frame in this frame: teeth fixed to the skull (upper) and to the jaw (lower).
     base, ex, ey = _face_axes(points)
     centre = base + style.teeth_u * iod * ex  # (B, 2) the teeth's midline on the nose-base line
-    # The lower teeth and the tongue ride on the jaw with the lower lip (its centre): they
-    # keep their place behind it at every opening (no sliding), and fade in as it opens wide.
-    lip_v = ((points[:, 14] - base) * ey).sum(-1) / iod  # (B,)
-    lower_v = lip_v - LOWER_TEETH_SHOW_IOD
+    lower_v = ((points[:, 14] - base) * ey).sum(-1) / iod - LOWER_TEETH_SHOW_IOD  # (B,)
     lo, span = LOWER_SHOW_GAP_IOD
     shows = smoothstep((gap.amax(-1, keepdim=True) - lo * iod) / (span * iod))  # (B, 1, 1)
     slope = (ex[:, 1] / ex[:, 0].clamp(min=1e-3)).view(-1, 1, 1)  # the eye line's tilt
-    dx = x - centre[:, 0].view(-1, 1, 1)  # (B, 1, w)
-    rel_s = dx / style.half_width_px  # signed, 1 at the rest mouth's inner corners
-    rel = rel_s.abs()
+    dx = x - centre[:, 0].view(-1, 1, 1)
+    rel_s = dx / style.half_width_px  # 1 at the rest mouth's inner corners
 
     def line(v: torch.Tensor) -> torch.Tensor:  # y (B, 1, w) of a face-horizontal line
         p = centre + (v * iod)[:, None] * ey  # (B, 2) its point on the midline
         return p[:, 1].view(-1, 1, 1) + slope * (x - p[:, 0].view(-1, 1, 1))
 
-    arch = TEETH_ARCH_IOD * iod * rel.clamp(max=1.3) ** 2
+    arch = TEETH_ARCH_IOD * iod * rel_s.abs().clamp(max=1.3) ** 2  # the smile arc
     upper_edge = line(torch.full_like(lower_v, style.upper_edge_v)) - arch
-    lower_edge = line(lower_v) - arch
-    # Cavity: lit near the rim (more from above: the floor and the lower lip's side), dark at
-    # the back; the wall facing the light (across from it) is brighter.
-    t = (y - top[:, None]) / gap  # 0 at the upper lip, 1 at the lower lip
-    r_v = (2 * t - 1).abs()
-    rim = (r_v**2 + (rel / 1.05) ** 2).clamp(max=1.0)
-    slit = smoothstep(gap / (0.2 * iod))  # (B, 1, w): a narrow slit lets no light in
-    side = 1 - 0.5 * style.light_x * rel_s.clamp(-1, 1)  # (B, 1, w)
+    return _Layout(ys.view(1, -1, 1), top[:, None], gap, dx, rel_s, upper_edge,
+                   line(lower_v) - arch, shows, max(0.8, 0.012 * iod), iod)  # fmt: skip
+
+
+def _interior(top, bottom, xs, ys, points, values, style: MouthStyle) -> torch.Tensor:
+    """The mouth interior colour (B, 3, h, w) for the columns' curves top/bottom (B, w)."""
+    lay = _layout(top, bottom, xs, ys, points, style)
+    dev = top.device
+    out = _cavity(lay, style.cavity.to(dev).view(1, 3, 1, 1),
+                  style.cavity_lit.to(dev).view(1, 3, 1, 1), style.light_x)  # fmt: skip
+    out = _tongue(lay, out, style.tongue.to(dev).view(1, 3, 1, 1), tongue_tip(values), style)
+    teeth = style.teeth.to(dev).view(1, 3, 1, 1)
+    out = _lower_teeth(lay, out, teeth)
+    return _upper_teeth(lay, out, teeth, style.light_x)
+
+
+def _cavity(lay: _Layout, dark, lit_colour, light_x: float) -> torch.Tensor:
+    """Lit near the rim (more from above: the floor and the lower lip's side), dark at the back;
+    the wall across from the light is brighter; a narrow slit lets no light in."""
+    t = (lay.y - lay.top) / lay.gap  # 0 at the upper lip, 1 at the lower lip
+    rim = ((2 * t - 1) ** 2 + (lay.rel / 1.05) ** 2).clamp(max=1.0)
+    slit = smoothstep(lay.gap / (0.2 * lay.iod))  # (B, 1, w)
+    side = 1 - 0.5 * light_x * lay.rel_s.clamp(-1, 1)  # (B, 1, w)
     lit = (rim * (0.55 + 0.45 * t.clamp(0, 1)) * side).clamp(0, 1) * slit
     core = 1 - smoothstep(rim / 0.3)  # the throat: darkest in the middle of a wide opening
-    back = col(style.cavity) * (1 - core * (0.55 * slit))[:, None]
-    out = back + lit[:, None] * (col(style.cavity_lit) - back)
-    # Tongue: a dome fixed to the jaw, rising as the jaw tilts it towards the viewer; its tip
-    # rises to the upper teeth on tongue consonants.
-    body = lower_edge - TONGUE_ABOVE_IOD * iod + 0.06 * iod * rel**2
-    tip = tongue_tip(values).view(-1, 1, 1)
-    tip_top = upper_edge + 0.01 * iod + (lower_edge - upper_edge) * (rel / 0.5) ** 4  # broad
-    surface = body - tip * (body - tip_top).clamp(min=0)
-    soft = max(0.8, 0.012 * iod)
-    t_mask = smoothstep((y - surface) / soft) * (1 - smoothstep((rel - 0.85) / 0.3))
-    t_mask = t_mask * torch.maximum(shows, tip)
-    depth = ((y - surface) / (0.08 * iod)).clamp(0, 1)  # lit front edge, darker further down/back
-    groove = 1 - 0.12 * torch.exp(-((dx / (0.04 * iod)) ** 2))  # (B, 1, w) the median groove
+    back = dark * (1 - core * (0.55 * slit))[:, None]
+    return back + lit[:, None] * (lit_colour - back)
+
+
+def _tongue(lay: _Layout, out, colour, tip: torch.Tensor, style: MouthStyle) -> torch.Tensor:
+    """A dome behind the lower teeth, lit at its front, with a median groove; its tip rises to
+    the upper teeth on tongue consonants (tip (B,) 0..1)."""
+    iod, rel = lay.iod, lay.rel
+    tip = tip.view(-1, 1, 1)
+    body = lay.lower_edge - TONGUE_ABOVE_IOD * iod + 0.06 * iod * rel**2
+    tip_top = lay.upper_edge + 0.01 * iod + (lay.lower_edge - lay.upper_edge) * (rel / 0.5) ** 4
+    surface = body - tip * (body - tip_top).clamp(min=0)  # (B, 1, w)
+    mask = smoothstep((lay.y - surface) / lay.soft) * (
+        (1 - smoothstep((rel - 0.85) / 0.3)) * torch.maximum(lay.shows, tip)
+    )
+    depth = ((lay.y - surface) / (0.08 * iod)).clamp(0, 1)  # lit front edge, darker behind
     across = (  # (B, 1, w): groove, rounding away at the sides, side light, a slit's shade
-        groove
+        (1 - 0.12 * torch.exp(-((lay.dx / (0.04 * iod)) ** 2)))
         * (1 - 0.3 * smoothstep(rel))
-        * (1 - 0.12 * style.light_x * rel_s.clamp(-1, 1))
-        * (0.5 + 0.5 * smoothstep(gap / (0.25 * iod)))
+        * (1 - 0.12 * style.light_x * lay.rel_s.clamp(-1, 1))
+        * (0.5 + 0.5 * smoothstep(lay.gap / (0.25 * iod)))
+        * (0.85 + 0.15 * smoothstep(1 - (surface - lay.top) / lay.gap))
     )
-    t_shade = (0.85 + 0.15 * smoothstep(1 - (surface - top[:, None]) / gap)) * (
-        (0.9 + 0.1 * (1 - depth)) * across
+    shade = (0.9 + 0.1 * (1 - depth)) * across
+    return out + mask[:, None] * (colour * shade[:, None] - out)
+
+
+def _lower_teeth(lay: _Layout, out, teeth) -> torch.Tensor:
+    """From their edge down behind the lower lip: lit at the edge, shaded where the lip
+    overhangs them, narrower than the upper row."""
+    rel = lay.rel
+    mask = smoothstep((lay.y - lay.lower_edge) / lay.soft) * (
+        (1 - smoothstep((rel - 0.45) / 0.35)) * lay.shows
     )
-    out = out + t_mask[:, None] * (col(style.tongue) * t_shade[:, None] - out)
-    # Lower teeth: from their edge (fixed to the jaw) down behind the lower lip, in shadow.
-    teeth = col(style.teeth)
-    gaps = _incisor_gaps(dx, 0.8 * TOOTH_WIDTH_IOD * iod)
-    lt = smoothstep((y - lower_edge) / soft) * (1 - smoothstep((rel - 0.45) / 0.35)) * shows
-    # Lit at their edge, shaded down where the lower lip overhangs them.
-    below = ((y - lower_edge) / (LOWER_TEETH_SHOW_IOD * iod)).clamp(0, 1)
-    lt_shade = ((0.85 - 0.25 * smoothstep(rel)) - 0.25 * below) * (1 - 0.12 * gaps)
-    out = out + lt[:, None] * (teeth * lt_shade[:, None] - out)
-    # Upper teeth: from under the upper lip down to their edge (fixed to the skull), at most
-    # TEETH_GAP_SHARE of the opening: a dark line under them keeps small openings reading as
-    # parted lips.
-    edge = torch.minimum(upper_edge, top[:, None] + TEETH_GAP_SHARE * gap)
-    ut = smoothstep((edge - y) / soft) * (1 - smoothstep((rel - 0.6) / 0.5))
-    shown = (edge - top[:, None]).clamp(min=1.0)
-    down = ((y - top[:, None]) / shown).clamp(0, 1)
+    below = ((lay.y - lay.lower_edge) / (LOWER_TEETH_SHOW_IOD * lay.iod)).clamp(0, 1)
+    across = 1 - 0.12 * _incisor_gaps(lay.dx, 0.8 * TOOTH_WIDTH_IOD * lay.iod)
+    shade = ((0.85 - 0.25 * smoothstep(rel)) - 0.25 * below) * across
+    return out + mask[:, None] * (teeth * shade[:, None] - out)
+
+
+def _upper_teeth(lay: _Layout, out, teeth, light_x: float) -> torch.Tensor:
+    """From under the upper lip down to their edge, at most TEETH_GAP_SHARE of the opening: a
+    dark line under them keeps small openings reading as parted lips."""
+    rel = lay.rel
+    edge = torch.minimum(lay.upper_edge, lay.top + TEETH_GAP_SHARE * lay.gap)
+    mask = smoothstep((edge - lay.y) / lay.soft) * (1 - smoothstep((rel - 0.6) / 0.5))
+    down = ((lay.y - lay.top) / (edge - lay.top).clamp(min=1.0)).clamp(0, 1)
     across = (  # (B, 1, w)
         (1 - 0.5 * smoothstep(rel / 1.1))  # the arch turns away into the cheeks' shadow
-        * (1 + 0.1 * style.light_x * rel_s.clamp(-1, 1))  # convex: the side facing the light
-        * (1 - 0.12 * _incisor_gaps(dx, TOOTH_WIDTH_IOD * iod))
+        * (1 + 0.1 * light_x * lay.rel_s.clamp(-1, 1))  # convex: the side facing the light
+        * (1 - 0.12 * _incisor_gaps(lay.dx, TOOTH_WIDTH_IOD * lay.iod))
     )
-    ut_shade = (
+    shade = (
         (0.72 + 0.28 * smoothstep(down / 0.45))  # the upper lip's shadow on the gums' side
         * (1 - 0.1 * smoothstep((down - 0.8) / 0.2))  # translucent incisal edge
         * across
     )
-    return out + ut[:, None] * (teeth * ut_shade[:, None] - out)
+    return out + mask[:, None] * (teeth * shade[:, None] - out)
 
 
 def _incisor_gaps(dx: torch.Tensor, tooth_px: float) -> torch.Tensor:
