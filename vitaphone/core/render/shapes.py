@@ -207,7 +207,7 @@ def _eye_shapes(
     blink = np.zeros_like(uv)
     # The lids meet exactly (no overshoot: that would fold the warp); eyes.py covers the
     # sliver the smoothed field leaves.
-    blink[:, 1] = 0.80 * gap * up_fall - 0.20 * gap * lo_fall
+    blink[:, 1] = 0.86 * gap * up_fall - 0.14 * gap * lo_fall
     wide = np.zeros_like(uv)
     wide[:, 1] = (-0.8 * up_fall + 0.2 * lo_fall) * aperture * np.sqrt(along)
     squint = np.zeros_like(uv)
