@@ -57,7 +57,8 @@ def interior_stats(pixels: list[np.ndarray], n_frames: int) -> dict[str, float]:
     a, b = lab[:, 1] - 128, lab[:, 2] - 128
     return {"n_frames": n_frames, "black": float((luma < NEAR_BLACK).mean()),
             "luma": float(luma.mean()), "luma_sd": float(luma.std()),
-            "a": float(a.mean()), "a_sd": float(a.std()), "b": float(b.mean()), "b_sd": float(b.std())}
+            "a": float(a.mean()), "a_sd": float(a.std()),
+            "b": float(b.mean()), "b_sd": float(b.std())}
 
 
 def measure_frames(frames, min_gap: float, step: int = 1) -> dict[str, float]:
@@ -123,7 +124,8 @@ def render_portrait(path: Path, speech, max_side: int = 512) -> np.ndarray:
     portrait = load_portrait_file(path)
     mesh = analyze_face(portrait)
     options = MotionOptions(emotion="neutral", seed=0)
-    track = plan_motion(speech, replace(options, smirk_side=smirk_side(mesh.landmarks, mesh.yaw_deg)))
+    side = smirk_side(mesh.landmarks, mesh.yaw_deg)
+    track = plan_motion(speech, replace(options, smirk_side=side))
     return render_frames(portrait, mesh, track, RenderOptions(device="cpu", max_side=max_side)).rgb
 
 
@@ -134,13 +136,15 @@ def speak(text: str):
 
 
 def print_table(real: list[dict], ours: list[dict]) -> None:
-    head = f"{'clip':<36}{'frames':>7}{'black':>7}{'luma':>7}{'sd':>6}{'a*':>7}{'sd':>6}{'b*':>7}{'sd':>6}"
+    head = (f"{'clip':<36}{'frames':>7}{'black':>7}{'luma':>7}{'sd':>6}{'a*':>7}{'sd':>6}"
+            f"{'b*':>7}{'sd':>6}")
 
     def row(r: dict) -> str:
         if not r.get("n_frames"):
             return f"{r['name']:<36}{0:>7}  (no frame opens >= the gap)"
         return (f"{r['name']:<36}{r['n_frames']:>7}{r['black']:>7.3f}{r['luma']:>7.1f}"
-                f"{r['luma_sd']:>6.1f}{r['a']:>7.1f}{r['a_sd']:>6.1f}{r['b']:>7.1f}{r['b_sd']:>6.1f}")
+                f"{r['luma_sd']:>6.1f}{r['a']:>7.1f}{r['a_sd']:>6.1f}{r['b']:>7.1f}"
+                f"{r['b_sd']:>6.1f}")
 
     print(head)
     for r in real:
@@ -177,15 +181,18 @@ def main() -> None:
     elif not args.portraits_only:
         for clip in real_clips():
             print(f"measuring {clip.name} ...", file=sys.stderr)
-            real.append({"kind": "real", "name": clip.stem} | measure_frames(video_frames(clip), args.min_gap))
+            row = measure_frames(video_frames(clip), args.min_gap)
+            real.append({"kind": "real", "name": clip.stem} | row)
     if not args.real_only:
         speech = speak(args.text)
-        names = args.names.split(",") if args.names else sorted(p.name for p in args.portraits.iterdir())
+        names = (args.names.split(",") if args.names
+                 else sorted(p.name for p in args.portraits.iterdir()))
         for name in names:
             print(f"rendering {name} ...", file=sys.stderr)
             frames = render_portrait(args.portraits / name, speech)
             frames = (chroma_420(f) for f in frames)
-            ours.append({"kind": "ours", "name": Path(name).stem} | measure_frames(frames, args.min_gap))
+            row = measure_frames(frames, args.min_gap)
+            ours.append({"kind": "ours", "name": Path(name).stem} | row)
     print_table(real, ours)
     if args.json:
         args.json.write_text(json.dumps(real + ours, indent=1))

@@ -120,7 +120,8 @@ def real_row(n: int) -> list[np.ndarray]:
                 break
         for gap, i, lm in chosen:
             centre, iod = mouth_box(lm)
-            cells.append(label(crop_mouth(frames[i], centre, iod), f"real {clip.stem[:12]} {gap:.2f}"))
+            crop = crop_mouth(frames[i], centre, iod)
+            cells.append(label(crop, f"real {clip.stem[:12]} {gap:.2f}"))
     return cells[:n]
 
 
@@ -134,8 +135,10 @@ def _portrait(rgb: np.ndarray):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--portraits", type=Path, default=SHARED / "portraits")
-    parser.add_argument("--names", default="mona_lisa.jpg,einstein.jpg,girl_with_a_pearl_earring.jpg")
-    parser.add_argument("--extra", default=str(ROOT / "tests/assets/portraits/mead_m030_smiling_teeth.png"),
+    parser.add_argument("--names",
+                        default="mona_lisa.jpg,einstein.jpg,girl_with_a_pearl_earring.jpg")
+    parser.add_argument("--extra",
+                        default=str(ROOT / "tests/assets/portraits/mead_m030_smiling_teeth.png"),
                         help="another portrait path (the parted-lip one); '' for none")
     parser.add_argument("--columns", type=int, default=7)
     parser.add_argument("--no-real", action="store_true")

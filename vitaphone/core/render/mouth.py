@@ -1,24 +1,24 @@
 """Mouth interior: when the inner lips part, paint what is *behind* the lips.
 
 Only pixels between the warped upper and lower inner-lip contours change. From the lips
-inwards: the lips' own inner edge (the vermilion rolled into the mouth: the portrait's lip
-pixels mirrored across the contour and shaded darker inwards, so the lips keep their
-thickness at wide openings), then the interior, back to front:
+inwards: the lips' own inner edge (the portrait's lip pixels mirrored a little past the contour,
+so the interior never eats the lips), then the interior, back to front:
 
 * the cavity, a dark version of the lip colour, lit near the rim (light falls in from the front
   and from above) and dark at the back, brighter on the side away from the light (the face's
-  lighting direction is read from the portrait's cheeks);
+  lighting direction is read from the portrait's cheeks); a narrow slit stays dark;
 * the tongue, a shaded dome fixed to the jaw, lit at its front, with a faint median groove;
   its tip rises to the upper teeth on tongue consonants (`tongue_tip`);
-* the lower teeth, fixed to the jaw (they ride with the lower lip): they show at wide openings;
+* the lower teeth, fixed to the jaw (they ride with the lower lip's centre);
 * the upper teeth, fixed to the skull (they follow the nose base), hanging from under the upper
   lip: more of them shows the more the lips part or the upper lip rises.
 
-Teeth lie on an arch (edges rising and receding into shadow towards the corners), softly
-shaded per tooth. Every colour comes from the portrait: teeth from the sclera and the lit skin,
-cavity and tongue from the lips and the face's darkest shadows. A portrait with parted lips
-keeps its own mouth until the lips open further than they are. Lip rounding (lip_round) also
-darkens the skin under the everted lower lip.
+Tongue and lower teeth fade in once the opening is wide enough. Teeth lie on an arch (edges
+rising and receding into shadow towards the corners), softly shaded per tooth. Every colour
+comes from the portrait: teeth from the sclera and the lit skin; cavity, walls and tongue in the
+lips' hue, as dark as the face's deep shadows but bounded by the lit skin. A portrait with
+parted lips keeps its own mouth wherever its lips have not opened further than they are. Lip
+rounding (lip_round) also darkens the skin under the everted lower lip.
 """
 
 from __future__ import annotations
@@ -123,9 +123,11 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     face = rg.region_pixels(crop, xy[list(rg.FACE_OVAL)])
     dark_l = float(np.percentile(_luma(face), 2)) if len(face) else 30.0
     cavity = _toned(lip * np.array([1.1, 0.8, 0.8]), np.clip(dark_l, 0.2 * skin_l, 0.35 * skin_l))
-    # The mucosa near the lips, in their shade, and the tongue: lip-coloured, a little darker.
-    cavity_lit = _toned(lip * np.array([1.0, 0.75, 0.72]), np.clip(0.6 * lip_l, 0.3 * skin_l, 0.45 * skin_l))
-    tongue = _toned(lip * np.array([1.0, 0.72, 0.7]), np.clip(0.9 * lip_l, 0.6 * skin_l, 0.85 * skin_l))
+    # The walls near the lips (in their shade) and the tongue (lit, lighter than the walls).
+    lit_l = np.clip(0.6 * lip_l, 0.3 * skin_l, 0.45 * skin_l)
+    cavity_lit = _toned(lip * np.array([1.0, 0.75, 0.72]), lit_l)
+    tongue_l = np.clip(0.9 * lip_l, 0.6 * skin_l, 0.85 * skin_l)
+    tongue = _toned(lip * np.array([1.0, 0.72, 0.7]), tongue_l)
     # The inside of the mouth is less saturated than the lips' own colour suggests (measured on
     # real talking mouths: a*, b* spread 3-8 in CIELAB): 40 % of the way to grey of its luma.
     grey = lambda c: float(_luma(c)) + 0.6 * (c - float(_luma(c)))
@@ -433,8 +435,9 @@ def _lip_shadow(top, bottom, valid, ys, iod: float) -> torch.Tensor:
     y = ys.view(1, -1, 1)
     w = LIP_SHADOW_IOD * iod + 0.5
     # Smoothstep fall-offs (about exp(-(d / w)^2), cheaper), zero on the opening's side.
-    above = 1 - smoothstep(((top[:, None] - y) / (1.6 * w)).clamp(min=0) + (y >= top[:, None]))
-    below = 1 - smoothstep(((y - bottom[:, None]) / (0.96 * w)).clamp(min=0) + (y <= bottom[:, None]))
+    above = ((top[:, None] - y) / (1.6 * w)).clamp(min=0) + (y >= top[:, None])
+    below = ((y - bottom[:, None]) / (0.96 * w)).clamp(min=0) + (y <= bottom[:, None])
+    above, below = 1 - smoothstep(above), 1 - smoothstep(below)
     open_ = smoothstep((bottom - top) / (0.03 * iod))[:, None]
     return (0.08 * above + 0.05 * below) * open_ * valid[:, None].to(y.dtype)
 
