@@ -63,13 +63,14 @@ _VISIBLE = frozenset({"brow_raise", "brow_inner_raise", "brow_furrow", "eye_open
 # costs 0.23-0.31 per unit of brow_raise for 0.05-0.07 IOD of brow drop dlib reads; widening
 # the mouth 0.12-0.29 per unit of lip_spread for at most a third of the corner lift that
 # mouth_corner buys at the same cost; raised brows on a smile or a smirk ~0.26 per unit for a
-# feature the emotion is not read by; angry's cheek raise and nose wrinkle (MEAD: 2 of 3 actors,
-# <= 0.01 IOD) 0.03-0.06 each for nothing dlib reads. At these limits dlib still reads the brows
+# feature the emotion is not read by. (Angry's small nose wrinkle and cheek raise stay: held to
+# 0.1 they saved ~0.006 of identity but Vermeer's angry lip sync fell from 0.43 to 0.32, the
+# nose wrinkle's share of upper-lip raise no longer parting the lips.) At these limits dlib still reads the brows
 # down 0.024-0.034 IOD on angry and disgust clips (was 0.040-0.054) and the identity maximum of
 # those clips fell from 0.36-0.42 to 0.31-0.35 (docs/emotion_calibration.md).
 _IDENTITY_LIMIT: dict[Emotion, dict[str, float]] = {
     Emotion.HAPPY: {"lip_spread": 0.45, "brow_raise": 0.25, "brow_inner_raise": 0.1},
-    Emotion.ANGRY: {"brow_raise": 0.42, "cheek_raise": 0.1, "nose_wrinkle": 0.1},
+    Emotion.ANGRY: {"brow_raise": 0.42},
     Emotion.DISGUST: {"brow_raise": 0.38, "lip_spread": 0.15},
     Emotion.CONTEMPT: {"brow_raise": 0.6},
 }
