@@ -116,7 +116,7 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     # the mouth's shade: about as bright as the lit skin, never glowing white.
     teeth_l = float(np.clip(0.4 * sclera_l + 0.6 * skin_l, 0.9 * skin_l, 225.0))
     tint = skin_c / max(skin_l, 1.0)
-    teeth = teeth_l * (0.3 + 0.7 * tint) * np.array([1.0, 0.98, 0.94])
+    teeth = teeth_l * (0.4 + 0.6 * tint) * np.array([1.0, 0.98, 0.94])
     # Cavity: a dark version of the lip colour, as dark as the face's own deep shadows
     # (nostrils, lash line) so a low-contrast painting does not get a hole blacker than itself;
     # brightness bounded by the lit skin's (dark or hidden lips must not make a black hole).
