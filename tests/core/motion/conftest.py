@@ -100,6 +100,13 @@ def paused() -> Speech:
 
 
 @pytest.fixture(scope="session")
+def hurried() -> Speech:
+    """The same two sentences with only flite's own silences between them (a 0.39 s pause)."""
+    return with_pause(flite_speech("Maybe we can open up the window."),
+                      flite_speech("I am happy about it."), 0.0)
+
+
+@pytest.fixture(scope="session")
 def minute(einstein) -> Speech:
     """About 67 s: the quote six times with half-second pauses."""
     speech = einstein

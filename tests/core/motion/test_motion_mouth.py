@@ -91,14 +91,40 @@ def test_mouth_is_exactly_still_in_long_silences(paused, emotion):
                      if s.phone == SILENCE and s.end_s - s.start_s > 0.3 and s.start_s > 0.5]
     assert long_silences, "the clip needs a pause > 300 ms after the onset ramp"
     for s in long_silences:
-        # Inside the pause, beyond the relaxation (~220 ms) and anticipation (~190 ms) reach.
-        inside = (t > s.start_s + 0.23) & (t < s.end_s - 0.2)
+        # Inside the pause, beyond the lips' hold and relaxation (0.35 s) and the smoothing.
+        inside = (t > s.start_s + 0.42) & (t < s.end_s - 0.42)
         assert inside.sum() >= 5
         block = mouth[inside]
         assert np.all(block == block[0]), block  # no quiver at all
         if emotion in ("neutral", "happy"):  # the portrait's own mouth (surprise parts it)
             # lip_close 0: a rest that pressed the lips would shut a smile parted at rest.
             assert block[0, J["lip_close"]] == 0.0 and block[0, J["jaw_open"]] == 0.0
+
+
+def _pause_frames(speech, fps: float, n: int) -> np.ndarray:
+    """Frames whose centres lie in the middle third of the longest interior silence."""
+    t = (np.arange(n) + 0.5) / fps
+    pause = max((s for s in segments_of(speech.phones)[1:-1] if s.phone == SILENCE),
+                key=lambda s: s.end_s - s.start_s)
+    q = (pause.end_s - pause.start_s) / 3
+    return np.flatnonzero((t > pause.start_s + q) & (t < pause.end_s - q))
+
+
+def test_short_pauses_close_the_lips_long_pauses_and_the_ends_rest(hurried, paused):
+    """Speakers press their lips together between phrases and relax to their own mouth only
+    when they stop for a while: a 0.39 s pause is closed, the middle of a 1.2 s one and the
+    clip's first and last frames are the portrait's own mouth (lip_close 0)."""
+    for speech, closed in ((hurried, True), (paused, False)):
+        track = plan_motion(speech, MotionOptions(seed=2))
+        close = track.channel("lip_close")
+        middle = close[_pause_frames(speech, track.fps, track.n_frames)]
+        assert middle.size >= 2
+        if closed:
+            assert middle.min() > 0.75 and middle.max() > 0.9, middle
+        else:
+            assert middle.max() < 0.1 and np.any(middle == 0.0), middle
+        assert close[0] < 0.1 and close[-1] == 0.0, (close[0], close[-1])
+        assert np.abs(np.diff(close)).max() < 0.6  # eased, no snaps
 
 
 def test_first_frame_is_close_to_the_rest_mouth(einstein):

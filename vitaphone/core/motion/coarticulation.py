@@ -50,9 +50,63 @@ EFFORT_RANGE = (0.15, 1.3)  # jaw scale for the softest .. loudest frames of spe
 EFFORT_TOP_DB = 18.0
 EFFORT_SMOOTH_S = 0.02  # Gaussian sigma on the loudness gain (keeps syllable-scale detail)
 JAW_KNEE, JAW_CEILING = 0.55, 0.8  # jaw_open soft limit: linear below the knee, <= ceiling
+# Pauses: speakers bring their lips together in the short pauses between words and phrases and
+# relax to their own rest only when they stop for a while. In silence lip_close is 1 up to
+# PAUSE_HOLD_S from the nearest speech, then eases to 0 (the portrait's own mouth, parted or
+# not) over PAUSE_RELAX_S: pauses under 0.3 s stay closed, from 0.7 s on their middle rests.
+# The clip's first and last frames are the portrait's own mouth, easing to / from closed lips
+# in leading / trailing silence:
+PAUSE_HOLD_S = 0.15
+PAUSE_RELAX_S = 0.2
+EDGE_EASE_S = 0.1  # ... over the clip's first and last this long (lips move this fast in speech)
 
 J = {name: i for i, name in enumerate(MOUTH_CHANNELS)}
 REST_MOUTH = VISEME_SHAPES[Viseme.SILENCE].target  # the portrait's own mouth: all zero
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def pause_closure(t: np.ndarray, runs: list[tuple[float, float]]) -> np.ndarray:
+    """lip_close in silence, shape like t: 1 inside speech `runs` ((start_s, end_s), sorted)
+    and up to PAUSE_HOLD_S from them, easing to 0 over PAUSE_RELAX_S beyond."""
+    if not runs:
+        return np.zeros_like(t)
+    s = np.array([r[0] for r in runs])[None, :]
+    e = np.array([r[1] for r in runs])[None, :]
+    d = np.maximum(np.maximum(s - t[:, None], t[:, None] - e), 0.0).min(axis=1)
+    return 1.0 - _smoothstep((d - PAUSE_HOLD_S) / PAUSE_RELAX_S)
+
+
+def clip_ends_envelope(t: np.ndarray, runs: list[tuple[float, float]], t_first: float,
+                       t_last: float) -> np.ndarray:
+    """0 at the first and last frame centres (`t_first`, `t_last`) where silence is there,
+    easing to 1 over EDGE_EASE_S (or by the first / last speech if sooner); shape like t.
+    Multiplies lip_close, so a clip starts and ends on the portrait's own mouth."""
+    env = np.ones_like(t)
+    if not runs:
+        return env
+    first, last = runs[0][0], runs[-1][1]
+    if first > t_first:
+        env *= _smoothstep((t - t_first) / min(first - t_first, EDGE_EASE_S))
+    if t_last > last:
+        env *= _smoothstep((t_last - t) / min(t_last - last, EDGE_EASE_S))
+    return env
+
+
+def _speech_runs(segments: list[Segment]) -> list[tuple[float, float]]:
+    """Spans of consecutive non-silence segments, (start_s, end_s) in order."""
+    runs: list[tuple[float, float]] = []
+    for seg in segments:
+        if seg.phone == SILENCE:
+            continue
+        if runs and seg.start_s <= runs[-1][1] + 1e-9:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], seg.end_s))
+        else:
+            runs.append((seg.start_s, seg.end_s))
+    return runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +185,10 @@ def mouth_from_phones(phones: tuple[PhoneSpan, ...], n_frames: int, fps: float) 
     num = np.zeros((t.size, len(MOUTH_CHANNELS)), np.float64)
     den = np.zeros_like(num)
     segments = segments_of(phones)
+    # Silence's lip_close follows the pause: closed near speech, the own mouth deep in it.
+    runs = _speech_runs(segments)
+    rest = np.tile(REST_MOUTH.astype(np.float64), (t.size, 1))
+    rest[:, J["lip_close"]] = pause_closure(t, runs)
     for i, seg in enumerate(segments):
         pause_next = i + 1 < len(segments) and segments[i + 1].phone == SILENCE
         pause_before = i > 0 and segments[i - 1].phone == SILENCE
@@ -142,20 +200,25 @@ def mouth_from_phones(phones: tuple[PhoneSpan, ...], n_frames: int, fps: float) 
             continue
         k = _dominance_kernel(seg, t[lo:hi], anticipation, carryover)
         w = k[:, None] * seg.shape.dominance[None, :]
-        num[lo:hi] += w * seg.shape.target[None, :]
+        target = rest[lo:hi] if seg.phone == SILENCE else seg.shape.target[None, :]
+        num[lo:hi] += w * target
         den[lo:hi] += w
     # Where nothing speaks (den == 0), the rest shape.
     rest_w = np.where(den > 0, 0.0, 1.0)
-    fine = (num + rest_w * REST_MOUTH[None, :]) / (den + rest_w)
+    fine = (num + rest_w * rest) / (den + rest_w)
     fine = _fir_smooth_edges(fine, SMOOTH_S / step)
-    mouth = fine[OVERSAMPLE // 2::OVERSAMPLE][:n_frames]
-    return _settle_at_end(mouth, segments, fps).astype(np.float32)
+    mouth = _settle_at_end(fine[OVERSAMPLE // 2::OVERSAMPLE][:n_frames], segments, fps)
+    # After the smoothing, so the first and last frames are exactly the portrait's own lips.
+    mouth[:, J["lip_close"]] *= clip_ends_envelope(frame_times(n_frames, fps), runs,
+                                                   0.5 / fps, (n_frames - 0.5) / fps)
+    return mouth.astype(np.float32)
 
 
 def _settle_at_end(mouth: np.ndarray, segments: list[Segment], fps: float) -> np.ndarray:
     """The last frame shows the rest mouth (the portrait's own) when the clip ends in silence:
-    a short trailing pause would otherwise cut the relaxation off half way, e.g. a smile parted
-    at rest left half closed after a final "p". Eased in over the trailing silence."""
+    a short trailing pause would otherwise cut the relaxation off half way. Eased in over the
+    trailing silence; lip_close is left alone (clip_ends_envelope opens the lips later, faster,
+    so they stay together through most of the pause)."""
     if not segments or segments[-1].phone != SILENCE or len(mouth) < 2:
         return mouth
     t = frame_times(len(mouth), fps)
@@ -163,7 +226,9 @@ def _settle_at_end(mouth: np.ndarray, segments: list[Segment], fps: float) -> np
     if t[-1] <= start:
         return mouth
     x = np.clip((t - start) / (t[-1] - start), 0.0, 1.0)[:, None]
-    return mouth + x * x * (3 - 2 * x) * (REST_MOUTH[None, :] - mouth)
+    settled = mouth + x * x * (3 - 2 * x) * (REST_MOUTH[None, :] - mouth)
+    settled[:, J["lip_close"]] = mouth[:, J["lip_close"]]
+    return settled
 
 
 def _fir_smooth_edges(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -259,8 +324,8 @@ def limit_jaw(jaw: np.ndarray, knee: float = JAW_KNEE, ceiling: float = JAW_CEIL
 
 def mouth_from_energy(prosody: Prosody, fps: float) -> np.ndarray:
     """Mouth curves (n_frames, 6) float32 when no phones are known: the jaw follows the
-    loudness envelope (gated, smoothed, ~60 ms lead), the portrait's own mouth where nobody
-    speaks."""
+    loudness envelope (gated, smoothed, ~40 ms lead), lips together in short pauses (see
+    pause_closure), the portrait's own mouth in long ones and at the clip's ends."""
     n = prosody.energy_db.shape[0]
     # The jaw follows the first-formant band (open vowels are loud there, fricatives and
     # closures are not): 0..1 over the top 24 dB, expanded so syllables separate.
@@ -270,15 +335,20 @@ def mouth_from_energy(prosody: Prosody, fps: float) -> np.ndarray:
     jaw = 0.65 * level**1.5
     # Finite smoothing kernel keeps gated silences exactly at rest beyond its reach.
     jaw = _fir_smooth(jaw, sigma_s=0.03, fps=fps)
-    gate = np.clip(_fir_smooth(speaking.astype(np.float32), sigma_s=0.03, fps=fps), 0.0, 1.0)
     lead = int(round(0.04 * fps))  # open ahead of the sound, as the lips do in real speech
     if lead:
         jaw = np.concatenate([jaw[lead:], np.repeat(jaw[-1:], lead)])
-        gate = np.concatenate([gate[lead:], np.repeat(gate[-1:], lead)])
+    # Speech runs (frame spans, moved by the lead) -> lip_close in the pauses between them:
+    # closed in short pauses, the portrait's own mouth in long ones and at the clip's ends.
+    edges = np.diff(np.concatenate([[0], speaking.astype(np.int8), [0]]))
+    runs = [((a - lead) / fps, (b - lead) / fps)
+            for a, b in zip(np.flatnonzero(edges > 0), np.flatnonzero(edges < 0))]
+    t = frame_times(n, fps)
+    gate = pause_closure(t, runs) * clip_ends_envelope(t, runs, t[0], t[-1])
     mouth = np.tile(REST_MOUTH, (n, 1)).astype(np.float32)
     mouth[:, J["jaw_open"]] = jaw
-    # Lips meet where a speaking jaw nearly shuts (the closures inside speech); where nobody
-    # speaks the mouth is the portrait's own, whether its lips meet or are parted at rest.
+    # Lips meet where a speaking jaw nearly shuts (the closures inside speech) and in short
+    # pauses; deep in long pauses the mouth is the portrait's own, lips parted or not.
     mouth[:, J["lip_close"]] = np.clip(1.0 - jaw / 0.08, 0.0, 1.0) * gate
     return mouth
 

@@ -83,7 +83,8 @@ def _shape(viseme: Viseme, target: tuple, dominance: tuple, contact: str = "") -
 #                       jaw   spread round close tuck  ulr      dominance per channel
 VISEME_SHAPES: dict[Viseme, VisemeShape] = {s.viseme: s for s in (
     # Silence is the portrait's own mouth (lip_close 0: a smile parted at rest stays parted;
-    # closed lips stay closed with the jaw at rest). Pressed lips are the bilabials' alone.
+    # closed lips stay closed with the jaw at rest). In pauses inside speech the lips still
+    # meet: coarticulation.pause_closure sets silence's lip_close by the distance to speech.
     _shape(Viseme.SILENCE, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), (2.0, 1.5, 1.5, 2.0, 2.0, 2.0)),
     _shape(Viseme.BILABIAL, (0.04, 0.0, 0.0, 1.0, 0.0, 0.0), (4.0, 0.3, 0.4, 6.0, 3.0, 2.0),
            "lip_close"),
