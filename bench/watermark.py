@@ -1,10 +1,11 @@
 """Benchmark of Vitaphone's marks against the trust issue's targets (issue 9, section 1).
 
-    python3 bench/watermark.py [--seconds S] [--budget MSE] [--skip-fp] [--out docs/marks_bench.md]
+    python3 bench/watermark.py [--seconds S] [--clips talking|pan] [--attacks 360p,480p]
+                               [--budget MSE] [--skip-fp] [--out docs/marks_bench.md]
 
-Measures, on every portrait in tests/assets/portraits and a synthetic face on a flat backdrop
-(slow pans and zooms at 512x512 25 fps, the way a talking-head render moves; the backdrop one
-only zooms, so the backdrop stays flat):
+Measures, on every portrait in tests/assets/portraits and a synthetic face on a flat backdrop,
+rendered talking by our renderer (the head moves, the background stands still; scaled to
+512 px, 25 fps), or with `--clips pan` panned and zoomed as a whole (a moving camera):
 - visibility: PSNR of the watermark (label excluded: it is meant to be seen) and the mean
   |luma change| where the source's 9x9 standard deviation is < 2 (flat areas);
 - survival: every attack of the issue (one-sided crops, a corner crop, a 25 % centre crop,
