@@ -127,8 +127,10 @@ def test_survives_a_chat_app_360p_crf32_copy_with_the_bottom_cut(tmp_path: Path)
     """A talking head (still background, swaying head) at 512 px, delivered at CRF 20, then cut
     by 15 % at the bottom and re-encoded at 360p CRF 32, as chat apps do. The mark used to go
     wherever the texture was, moving head included; the re-encoder drags a frame-fixed mark
-    away with moving content, and this copy read a raw bit error rate of 0.15 (0.07 now that
-    the budget goes to still texture first). ~6 s."""
+    away with moving content, and this copy read a raw bit error rate of 0.18 (0.12 now that
+    the budget goes to still texture first, chosen per 32-frame window from the motion seen
+    so far; 0.06 when each chunk looked at its own future frames, which a streamed finish
+    cannot do and still mark like the whole clip). ~6 s."""
     clip = talking_clip(ASSETS / "portraits" / "einstein.jpg")
     source = tmp_path / "marked.mp4"
     encode_mp4(as_frames(embed_watermark(clip, PAYLOAD)), None, 0, source, crf=20)
@@ -137,7 +139,7 @@ def test_survives_a_chat_app_360p_crf32_copy_with_the_bottom_cut(tmp_path: Path)
     assert read_video(copy, with_audio=False).rgb.shape[1] == 360
     reading = _read(copy)
     assert reading.found and reading.payload_hex == PAYLOAD, reading
-    assert reading.raw_ber <= 0.10, reading
+    assert reading.raw_ber <= 0.15, reading
     assert np.allclose(reading.view_box, (0.0, 0.0, 1.0, 0.85), atol=0.01)
 
 

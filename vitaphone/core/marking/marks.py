@@ -38,6 +38,7 @@ from vitaphone.core.marking.label import LabelledFrames, LabelOptions, apply_lab
 from vitaphone.core.marking.watermark import (
     WatermarkReading,
     detect_watermark,
+    MotionHistory,
     embed_watermark,
 )
 from vitaphone.core.media.encode import EncodedVideo, StreamingEncoder
@@ -79,10 +80,12 @@ def mark_frames(
     label: LabelOptions = LabelOptions(),
     *,
     in_place: bool = False,
+    history: MotionHistory | None = None,
 ) -> LabelledFrames:
     """Watermark then label every frame. With `in_place` the renderer's array is reused (at
-    512 px and 375 frames a copy alone costs more than both marks)."""
-    rgb = embed_watermark(frames.rgb, payload_hex, in_place=in_place)
+    512 px and 375 frames a copy alone costs more than both marks). Batches of one clip share
+    a `history` (see `watermark.MotionHistory`)."""
+    rgb = embed_watermark(frames.rgb, payload_hex, in_place=in_place, history=history)
     return apply_label(
         Frames(rgb, frames.fps, frames.crop_xyxy, frames.head_box_xyxy), label, in_place=True
     )
@@ -140,9 +143,10 @@ def start_finish(
 class FinishStream:
     """Watermark + label each batch in place and feed it to the encoder; sign on close.
 
-    Every step is per frame (the watermark embeds the same codeword into each frame on its own;
-    the badge tile and its place depend only on the frame size and head box), so any batching
-    gives the same pixels as marking the whole clip at once.
+    Every step is per frame (the watermark embeds the same codeword into each frame, weighting
+    its blocks by how still the picture was over the frames before it, carried across batches
+    in a `MotionHistory`; the badge tile and its place depend only on the frame size and head
+    box), so any batching gives the same pixels as marking the whole clip at once.
     """
 
     def __init__(
@@ -161,6 +165,7 @@ class FinishStream:
         self._label = options.label
         self.timings_s: dict[str, float] = {"marks": 0.0, "encode": 0.0}
         self._box: tuple[int, int, int, int] | None = None
+        self._history = MotionHistory()
         out.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = tempfile.TemporaryDirectory(dir=out.parent, prefix=".vitaphone-")
         try:
@@ -192,7 +197,7 @@ class FinishStream:
         start = time.perf_counter()
         batch = Frames(rgb, fmt.fps, fmt.crop_xyxy, fmt.head_box_xyxy)
         labelled = mark_frames(batch, self._assertion.watermark_payload_hex, self._label,
-                               in_place=True)  # fmt: skip
+                               in_place=True, history=self._history)  # fmt: skip
         self._box = labelled.box_xyxy
         self.timings_s["marks"] += time.perf_counter() - start
 
