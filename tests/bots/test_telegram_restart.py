@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from conftest import PORTRAIT, close_stack, open_stack, start_telegram, stop_telegram
 from sqlalchemy import select, update
@@ -11,6 +13,12 @@ from vitaphone.storage.models import BotOutbox, BotRequest
 pytestmark = pytest.mark.slow
 
 USER = 701
+
+
+async def _delivered(stack, request_id: str) -> None:
+    """The request's delivery task ends; a hang fails the test instead of stalling the suite
+    (one full run in about four hung here, in the second or third start; not reproduced alone)."""
+    await asyncio.wait_for(stack.service.delivery.wait(request_id), 120)
 
 
 async def _videos(fake) -> list:
@@ -42,7 +50,7 @@ async def test_restart_while_running_delivers_once(fake_telegram) -> None:
                             "the video after the restart")
         async with stack.studio.sessions() as session:
             row = (await session.execute(select(BotRequest))).scalar_one()
-        await stack.service.delivery.wait(row.id)
+        await _delivered(stack, row.id)
     finally:
         await stop_telegram(app)
         await close_stack(stack)
@@ -54,7 +62,7 @@ async def test_restart_while_running_delivers_once(fake_telegram) -> None:
         await session.execute(update(BotRequest).values(closed_at=None))
     app = await start_telegram(stack, fake)
     try:
-        await stack.service.delivery.wait(row.id)
+        await _delivered(stack, row.id)
         async with stack.studio.sessions() as session:
             closed = (await session.execute(select(BotRequest))).scalar_one().closed_at
             posted = (await session.execute(select(BotOutbox).where(
