@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from vitaphone.core.motion import geometry as geo
 from vitaphone.core.motion.types import CHANNELS
 from vitaphone.core.render import regions as rg
-from vitaphone.core.render.raster import smoothstep, union_box
+from vitaphone.core.render.raster import curve_y_at_each, smoothstep, union_box
 
 LASH_IOD = 0.022  # thickness of the lash line at a closing lid's edge
 # A closed lid's lash line (opacity) and its darkening towards the edge: a darker line and
@@ -286,8 +286,8 @@ def _one_eye(img, idx, points, rings, eye: OneEye, gaze_px, use, style: EyeStyle
     ys = torch.arange(y0 + ry, y1 + ry, device=dev, dtype=torch.float32)
     to_rest, scale = _rest_frame(points[:, [upper_i[0], upper_i[-1]]], eye.corners.to(dev))
     qx, qy = to_rest(xs[None, None, :], ys[None, :, None])  # (b, h, w) portrait px
-    top_now, valid = _curve_at(torch.stack(to_rest(*points[:, upper_i].unbind(-1)), -1), qx)
-    bottom_now, valid_b = _curve_at(torch.stack(to_rest(*points[:, lower_i].unbind(-1)), -1), qx)
+    top_now, valid = curve_y_at_each(torch.stack(to_rest(*points[:, upper_i].unbind(-1)), -1), qx)
+    bottom_now, valid_b = curve_y_at_each(torch.stack(to_rest(*points[:, lower_i].unbind(-1)), -1), qx)
     crease, skin_end, edge_src, top, bottom = _tables_at(eye, qx)
     closure = (1 - (bottom_now - top_now).clamp(min=0) / (bottom - top).clamp(min=1.0)).clamp(0, 1)
     # The lid's edge: the painted edge on an open eye, the mesh's lid line once closed.
@@ -432,23 +432,6 @@ def _tables_at(eye: OneEye, x: torch.Tensor, rows=(0, 1, 2, 3, 4)) -> list[torch
     a, b = tables[:, flat0], tables[:, flat1]
     out = a + f.reshape(1, -1) * (b - a)
     return [row.view_as(x) for row in out]
-
-
-def _curve_at(curve: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """curve (B, N, 2) points ordered along x either way, q (B, ...) x per frame -> y at q and
-    a mask of q inside the curve's x-range (per-frame queries, unlike raster.curve_y_at)."""
-    flip = curve[:, :1, :1] > curve[:, -1:, :1]
-    curve = torch.where(flip, curve.flip(1), curve)
-    x = torch.cummax(curve[..., 0], dim=1).values.contiguous()
-    y = curve[..., 1]
-    b, n = x.shape
-    flat = q.reshape(b, -1).contiguous()
-    idx = torch.searchsorted(x, flat).clamp(1, n - 1)
-    xa, xb = x.gather(1, idx - 1), x.gather(1, idx)
-    ya, yb = y.gather(1, idx - 1), y.gather(1, idx)
-    t = ((flat - xa) / (xb - xa).clamp(min=1e-4)).clamp(0, 1)
-    inside = (flat >= x[:, :1]) & (flat <= x[:, -1:])
-    return (ya + t * (yb - ya)).view_as(q), inside.view_as(q)
 
 
 def _sample(image: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,12 @@ import torch.nn.functional as F
 from scipy.ndimage import median_filter
 
 from vitaphone.core.render import regions as rg
-from vitaphone.core.render.raster import catmull_rom_matrix, smoothstep, union_box
+from vitaphone.core.render.raster import (
+    catmull_rom_matrix,
+    curve_y_at_each,
+    smoothstep,
+    union_box,
+)
 
 SEAL_FROM, SEAL_FULL = 0.05, 0.2  # share of the rest gap closed where the seal starts, is full
 OPEN_REST_FROM_IOD = 0.02  # a rest gap above this (fully at 2x) counts as lips parted at rest
@@ -147,14 +152,7 @@ def _increasing(curve: torch.Tensor) -> torch.Tensor:
 def _y_at(curve: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """Curves (1 or B, n, 2), x increasing, at per-frame columns q (B, w) -> (B, w), held
     constant beyond their ends."""
-    x = curve[..., 0].expand(q.shape[0], -1).contiguous()
-    y = curve[..., 1].expand(q.shape[0], -1)
-    n = x.shape[1]
-    idx = torch.searchsorted(x, q.contiguous()).clamp(1, n - 1)
-    x0, x1 = x.gather(1, idx - 1), x.gather(1, idx)
-    y0, y1 = y.gather(1, idx - 1), y.gather(1, idx)
-    t = ((q - x0) / (x1 - x0).clamp(min=1e-4)).clamp(0, 1)
-    return y0 + t * (y1 - y0)
+    return curve_y_at_each(curve, q)[0]
 
 
 def closure(points: torch.Tensor, rest_points: torch.Tensor) -> torch.Tensor:

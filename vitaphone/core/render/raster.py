@@ -18,18 +18,24 @@ def smoothstep(x: torch.Tensor) -> torch.Tensor:
 def curve_y_at(curve: torch.Tensor, xs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """curve (B, N, 2) points ordered along x, either way (made increasing and monotone),
     xs (W,) -> y (B, W), and a mask (B, W) of columns inside the curve's x-range."""
+    return curve_y_at_each(curve, xs.to(curve.dtype)[None].expand(curve.shape[0], -1))
+
+
+def curve_y_at_each(curve: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """curve (B or 1, N, 2) points ordered along x, either way; q (B, ...) x per frame ->
+    y at q (held constant beyond the curve's ends) and a mask of q inside its x-range."""
     flip = curve[:, :1, :1] > curve[:, -1:, :1]  # (B, 1, 1): listed right to left
-    curve = torch.where(flip, curve.flip(1), curve)
+    curve = torch.where(flip, curve.flip(1), curve).expand(q.shape[0], -1, -1)
     x = torch.cummax(curve[..., 0], dim=1).values.contiguous()
     y = curve[..., 1]
     b, n = x.shape
-    q = xs.to(x.dtype)[None].expand(b, -1).contiguous()
-    idx = torch.searchsorted(x, q).clamp(1, n - 1)
+    flat = q.reshape(b, -1).contiguous()
+    idx = torch.searchsorted(x, flat).clamp(1, n - 1)
     x0, x1 = x.gather(1, idx - 1), x.gather(1, idx)
     y0, y1 = y.gather(1, idx - 1), y.gather(1, idx)
-    t = ((q - x0) / (x1 - x0).clamp(min=1e-4)).clamp(0, 1)
-    inside = (q >= x[:, :1]) & (q <= x[:, -1:])
-    return y0 + t * (y1 - y0), inside
+    t = ((flat - x0) / (x1 - x0).clamp(min=1e-4)).clamp(0, 1)
+    inside = (flat >= x[:, :1]) & (flat <= x[:, -1:])
+    return (y0 + t * (y1 - y0)).view_as(q), inside.view_as(q)
 
 
 def between(
