@@ -109,15 +109,17 @@ def _rise(luma: np.ndarray, start: int, step: float) -> float:
 def test_the_lower_interior_rides_with_the_jaw(mona_2x) -> None:
     """The tongue keeps its place above the lower lip however wide the jaw opens (it is fixed
     to the jaw, not a share of the opening): the step from the dark cavity up to the tongue is
-    the same distance above the lower lip's inner edge at jaw .75 and at jaw 1."""
-    rgb, points, iod = _render(mona_2x, [{"jaw_open": 0.75}, {"jaw_open": 1.0}])
+    the same distance above the lower lip's inner edge at jaw .85 and at jaw 1 (both past the
+    openings over which it fades in)."""
+    rgb, points, iod = _render(mona_2x, [{"jaw_open": 0.85}, {"jaw_open": 1.0}])
     heights = []
     for frame, pts in zip(rgb, points):
         rows, luma = _column(frame, pts, iod, offset_iod=0.06)  # beside the tongue's groove
         _, teeth_end = _bright_run(luma, 0.8 * luma.max())
         cavity = teeth_end + int(np.argmin(luma[teeth_end:]))  # the darkest row under them
         heights.append(float(pts[14, 1] - (rows[0] + _rise(luma, cavity, 25.0))))
-    assert min(heights) >= 0.08 * iod, f"no tongue or lower teeth above the lower lip: {heights}"
+    # It sits low behind the lower lip (mouth.TONGUE_ABOVE_IOD + LOWER_TEETH_SHOW_IOD = 0.06).
+    assert min(heights) >= 0.05 * iod, f"no tongue or lower teeth above the lower lip: {heights}"
     assert abs(heights[0] - heights[1]) <= 0.75, f"the tongue slides: {heights} px"
 
 

@@ -40,15 +40,25 @@ from vitaphone.core.render.raster import (
 )
 
 UPPER_TEETH_SHOW_IOD = 0.11  # upper incisal edge below the relaxed upper lip's inner edge
-LOWER_TEETH_SHOW_IOD = 0.055  # lower incisal edge above the lower lip's inner edge
+LOWER_TEETH_SHOW_IOD = 0.03  # lower incisal edge above the lower lip's inner edge
 TEETH_ARCH_IOD = 0.035  # incisal edges rise this much at the mouth corners (the smile arc)
 TEETH_GAP_SHARE = 0.6  # upper teeth fill at most this share of a column's opening
 TOOTH_WIDTH_IOD = 0.125  # central incisor width
-TONGUE_ABOVE_IOD = 0.09  # the tongue's top shows this far above the lower incisal edge
-LOWER_SHOW_GAP_IOD = (0.12, 0.12)  # lower teeth and tongue fade in over these openings
+TOOTH_NOTCH_IOD = 0.012  # how far each upper tooth's rounded corners rise at the gaps
+TONGUE_ABOVE_IOD = 0.03  # the tongue's top shows this far above the lower incisal edge
+# Lower teeth and the tongue fade in over these openings, and sit low behind the lower lip: in
+# speech-sized openings a real mouth shows mostly upper teeth over a dark cavity. Higher (0.055,
+# 0.09, from 0.12 IOD) they filled the bottom half of the opening with lip-coloured tongue, and
+# the judge (dlib) took its top for the lower lip: openings read smaller and flatter, lip-sync
+# r0 on the pearl-earring girl 0.40-0.50 -> 0.48-0.54 (bench/animate.py).
+LOWER_SHOW_GAP_IOD = (0.2, 0.15)
 LIP_ROLL_IOD = (0.005, 0.01)  # inner-lip band (upper, lower) shown inside a wide opening
 LIP_SHADOW_IOD = 0.025  # contact shadow of the lips on the opening's edges
 POUT_SHADOW_IOD = 0.045  # shadow under the everted lower lip at lip_round 1
+# A rest opening at least this wide (ramp start, width; IOD) keeps its own teeth when opening.
+OWN_TEETH_GAP_IOD = (0.06, 0.04)
+OWN_TEETH_MAX_STRETCH = 1.8  # up to this opening / rest opening (then fades out over 0.6)
+OWN_UPPER_SHARE = 0.6  # the part of a rest opening under the upper lip (upper teeth) that stays
 _SPLINE = catmull_rom_matrix(len(rg.LIP_INNER_UPPER), 4)
 _SPLINE_OUTER = catmull_rom_matrix(len(rg.LIP_OUTER_LOWER), 3)
 _SKULL = (2, 94)  # nose base: moves with the head only
@@ -114,9 +124,12 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     # Teeth: between the sclera and the lit skin in brightness (paintings often have dim,
     # tiny sclerae), tinted towards the skin (the scene's light) and desaturated. They sit in
     # the mouth's shade: about as bright as the lit skin, never glowing white.
-    teeth_l = float(np.clip(0.4 * sclera_l + 0.6 * skin_l, 0.9 * skin_l, 225.0))
+    # Brighter than the skin they sit under and only a third tinted: at 0.6 of the skin's tint
+    # and the skin's own brightness they read as grey-beige slabs beside real teeth
+    # (docs/mouth_sheet.png, last rows).
+    teeth_l = float(np.clip(0.55 * sclera_l + 0.45 * skin_l, 1.05 * skin_l, 232.0))
     tint = skin_c / max(skin_l, 1.0)
-    teeth = teeth_l * (0.4 + 0.6 * tint) * np.array([1.0, 0.98, 0.94])
+    teeth = teeth_l * (0.67 + 0.33 * tint) * np.array([1.0, 0.985, 0.95])
     # Cavity: a dark version of the lip colour, as dark as the face's own deep shadows
     # (nostrils, lash line) so a low-contrast painting does not get a hole blacker than itself;
     # brightness bounded by the lit skin's (dark or hidden lips must not make a black hole).
@@ -229,15 +242,20 @@ def composite_mouth(
             patch = img[sel, y0:y1, x0:x1].permute(0, 3, 1, 2).to(dt)
             grow_at = torch.stack([(upper[..., 0] + lower[..., 0]) / 2, opened], -1)  # (B, N, 2)
             grow = smoothstep(curve_y_at(grow_at, xs)[0] / (0.03 * iod + 1.0))  # (B, w)
-            patch = _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style)
+            rest_at = torch.stack([grow_at[..., 0], rest.expand_as(opened)], -1)
+            rest_col = curve_y_at(rest_at, xs)[0]  # (B, w) the portrait's own gap per column
+            patch = _open_mouth(patch, upper, lower, gap, grow, rest_col, xs, ys, points,
+                                values, style)
             img[sel, y0:y1, x0:x1] = (
                 patch.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1)
             )
     return img
 
 
-def _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style: MouthStyle):
-    """The opening between the inner-lip curves: inner-lip bands, then the interior."""
+def _open_mouth(patch, upper, lower, gap, grow, rest_col, xs, ys, points, values,
+                style: MouthStyle):
+    """The opening between the inner-lip curves: inner-lip bands, then the interior; a mouth
+    parted at rest keeps its own teeth (see _own_teeth)."""
     iod = style.iod_px
     top, valid_t = curve_y_at(upper, xs)
     bottom, valid_b = curve_y_at(lower, xs)
@@ -257,9 +275,40 @@ def _open_mouth(patch, upper, lower, gap, grow, xs, ys, points, values, style: M
     inside = between(top - feather, bottom + 0.7 * feather, valid, ys, feather) * g
     inner = between(top_i, bottom_i, valid, ys, max(0.8, 0.6 * feather))
     content = lips + inner[:, None] * (layer - lips)
+    content = _own_teeth(patch, content, top, bottom, rest_col, ys, style)
     shadow = _lip_shadow(top, bottom, valid, ys, iod) * g
     patch = patch * (1 - shadow[:, None])
     return patch + inside[:, None] * (content - patch)
+
+
+def _own_teeth(patch, content, top, bottom, rest_col, ys, style: MouthStyle) -> torch.Tensor:
+    """A portrait whose lips are parted at rest (a smile showing teeth) keeps its own teeth as
+    the mouth opens further: its upper OWN_UPPER_SHARE of the rest opening stays under the upper
+    lip and the rest rides on the lower lip (the jaw), un-stretched, with our cavity between.
+    The warp stretches the rest opening evenly between the lips (the control triangles span
+    it), so the rest pixel d px under the upper lip is found at d * gap / rest_gap."""
+    iod = style.iod_px
+    use = smoothstep((rest_col - OWN_TEETH_GAP_IOD[0] * iod) / (OWN_TEETH_GAP_IOD[1] * iod))
+    if float(use.max()) <= 0.0:
+        return content
+    b, c, h, w = patch.shape
+    y, y0 = ys.view(1, -1, 1), float(ys[0])
+    gap = (bottom - top).clamp(min=1.0)[:, None]  # (B, 1, w)
+    rest = rest_col.clamp(min=1.0)[:, None]
+    stretch = (gap / rest).clamp(min=1.0)
+    t, b_ = top[:, None], bottom[:, None]
+    upper_end = t + OWN_UPPER_SHARE * rest  # where the own upper row ends, un-stretched
+    lower_start = b_ - (1 - OWN_UPPER_SHARE) * rest
+    src = torch.where(y < (upper_end + lower_start) / 2,
+                      t + (y - t) * stretch, b_ - (b_ - y) * stretch)
+    rows = (src - y0).round().clamp(0, h - 1).long()
+    own = patch.gather(2, rows[:, None].expand(b, c, h, w))
+    soft = max(1.0, 0.015 * iod)
+    keep = torch.maximum(smoothstep((upper_end - y) / soft), smoothstep((y - lower_start) / soft))
+    # Past about twice its rest gap the warp no longer stretches the opening evenly (the upper
+    # lip's rise squeezes the row under it): our teeth take over there.
+    keep = keep * use[:, None] * (1 - smoothstep((stretch - OWN_TEETH_MAX_STRETCH) / 0.6))
+    return content + keep[:, None] * (own - content)
 
 
 def _lip_bands(patch, top, bottom, band_u, band_l, ys, feather: float) -> torch.Tensor:
@@ -378,7 +427,7 @@ def _tongue(lay: _Layout, out, colour, tip: torch.Tensor, style: MouthStyle) -> 
         (1 - 0.12 * torch.exp(-((lay.dx / (0.04 * iod)) ** 2)))
         * (1 - 0.3 * smoothstep(rel))
         * (1 - 0.12 * style.light_x * lay.rel_s.clamp(-1, 1))
-        * (0.5 + 0.5 * smoothstep(lay.gap / (0.25 * iod)))
+        * (0.62 + 0.38 * smoothstep(lay.gap / (0.25 * iod)))
         * (0.85 + 0.15 * smoothstep(1 - (surface - lay.top) / lay.gap))
     )
     shade = (0.9 + 0.1 * (1 - depth)) * across
@@ -402,13 +451,17 @@ def _upper_teeth(lay: _Layout, out, teeth, light_x: float) -> torch.Tensor:
     """From under the upper lip down to their edge, at most TEETH_GAP_SHARE of the opening: a
     dark line under them keeps small openings reading as parted lips."""
     rel = lay.rel
+    gaps = _incisor_gaps(lay.dx, TOOTH_WIDTH_IOD * lay.iod)
+    # Each tooth's tip is rounded at its corners: the edge rises a little at every gap, so the
+    # row reads as separate incisors, not one slab.
     edge = torch.minimum(lay.upper_edge, lay.top + TEETH_GAP_SHARE * lay.gap)
+    edge = edge - TOOTH_NOTCH_IOD * lay.iod * gaps * smoothstep(lay.gap / (0.08 * lay.iod))
     mask = smoothstep((edge - lay.y) / lay.soft) * (1 - smoothstep((rel - 0.6) / 0.5))
     down = ((lay.y - lay.top) / (edge - lay.top).clamp(min=1.0)).clamp(0, 1)
     across = (  # (B, 1, w)
         (1 - 0.5 * smoothstep(rel / 1.1))  # the arch turns away into the cheeks' shadow
         * (1 + 0.1 * light_x * lay.rel_s.clamp(-1, 1))  # convex: the side facing the light
-        * (1 - 0.12 * _incisor_gaps(lay.dx, TOOTH_WIDTH_IOD * lay.iod))
+        * (1 - 0.2 * gaps)
     )
     shade = (
         (0.72 + 0.28 * smoothstep(down / 0.45))  # the upper lip's shadow on the gums' side
