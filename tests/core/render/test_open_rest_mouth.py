@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from vitaphone.core.face.analyze import analyze_face
 from vitaphone.core.face.image_io import load_portrait_file
@@ -18,6 +19,7 @@ from vitaphone.core.motion.track import plan_motion
 from vitaphone.core.motion.types import CHANNELS, MotionTrack
 from vitaphone.core.render import RenderOptions, render_frames
 from vitaphone.core.render import regions as rg
+from vitaphone.core.render.renderer import prepare
 from vitaphone.core.speech.synthesize import SpeechOptions, synthesize_speech
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "portraits"
@@ -125,3 +127,32 @@ def test_silence_returns_to_the_portraits_own_parted_mouth(parted, spoken) -> No
         assert abs(_mesh_gap_iod(frames.rgb[i]) - own) < 0.015, (i, own)
     box = _mouth_box(portrait, mesh)  # frame 0 barely anticipates "Bob"
     assert np.abs(frames.rgb[0][box].astype(int) - portrait.rgb[box].astype(int)).mean() < 1.0
+
+
+def test_a_smile_keeps_its_own_teeth_as_it_opens() -> None:
+    """The real smile opened further (jaw .3 and .5, within 1.8x its rest gap) still shows its
+    own upper teeth under the upper lip, not drawn ones: the luma along a row 0.05 IOD under
+    the upper lip's inner edge (0.35 IOD each side of the midline) follows the rest frame's
+    row (each tooth and gap where it was) at the rest frame's brightness. Drawn teeth there
+    read r 0.84 and 80 grey levels darker."""
+    portrait = load_portrait_file(ASSETS / PARTED[0])
+    mesh = analyze_face(portrait)
+    track = _track([{}, {"jaw_open": 0.3}, {"jaw_open": 0.5}])
+    frames = render_frames(portrait, mesh, track, CPU)
+    prep = prepare(portrait, mesh, CPU)
+    values = torch.as_tensor(track.values)
+    points = (prep.rig.points[None, :468, :2] + prep.rig.displace(values)[:, :468]).numpy()
+    iod = prep.mouth.iod_px
+
+    def row(k: int) -> np.ndarray:
+        y = int(round(points[k, 13, 1] + 0.05 * iod))
+        cx = points[k, 13, 0]
+        xs = np.arange(int(cx - 0.35 * iod), int(cx + 0.35 * iod))
+        return frames.rgb[k, y, xs].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+    rest = row(0)
+    for k in (1, 2):
+        opened = row(k)
+        r = float(np.corrcoef(rest, opened)[0, 1])
+        assert r > 0.95, f"jaw {track.values[k, CHANNELS.index('jaw_open')]}: teeth row r {r:.3f}"
+        assert abs(opened.mean() - rest.mean()) < 20, f"{opened.mean():.0f} vs {rest.mean():.0f}"
