@@ -135,7 +135,8 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     # brightness bounded by the lit skin's (dark or hidden lips must not make a black hole).
     face = rg.region_pixels(crop, xy[list(rg.FACE_OVAL)])
     dark_l = float(np.percentile(_luma(face), 2)) if len(face) else 30.0
-    cavity = _toned(lip * np.array([1.1, 0.8, 0.8]), np.clip(dark_l, 0.2 * skin_l, 0.35 * skin_l))
+    cavity = _toned(lip * np.array([1.1, 0.8, 0.8]),
+                    np.clip(dark_l, 0.23 * skin_l, 0.35 * skin_l))
     # The walls near the lips (in their shade) and the tongue (lit, lighter than the walls).
     lit_l = np.clip(0.6 * lip_l, 0.3 * skin_l, 0.45 * skin_l)
     cavity_lit = _toned(lip * np.array([1.0, 0.75, 0.72]), lit_l)
@@ -407,7 +408,9 @@ def _cavity(lay: _Layout, dark, lit_colour, light_x: float) -> torch.Tensor:
     side = 1 - 0.5 * light_x * lay.rel_s.clamp(-1, 1)  # (B, 1, w)
     lit = (rim * (0.55 + 0.45 * t.clamp(0, 1)) * side).clamp(0, 1) * slit
     core = 1 - smoothstep(rim / 0.3)  # the throat: darkest in the middle of a wide opening
-    back = dark * (1 - core * (0.55 * slit))[:, None]
+    # The throat darkens 30 %, not 55 %: with the tongue and lower teeth now low, more of it
+    # shows, and at 55 % 10-19 % of an open interior was near-black (real mouths 0-11 %).
+    back = dark * (1 - core * (0.3 * slit))[:, None]
     return back + lit[:, None] * (lit_colour - back)
 
 
