@@ -35,7 +35,7 @@ def _dlib_models():
     try:
         import dlib
     except ImportError as exc:
-        raise SystemExit("dlib is missing: pip install 'vitaphone[eval]' (compiles ~10 min)") from exc
+        raise SystemExit("dlib is missing: pip install 'vitaphone[eval]' (a dlib-bin wheel)") from exc
     d = _models_dir()
     return (
         dlib,
