@@ -10,7 +10,8 @@ import pytest
 from vitaphone.core.errors import BadOption
 from vitaphone.core.motion import MotionOptions, plan_motion
 from vitaphone.core.motion.emotion import (
-    DEFAULT_STYLES, VISIBILITY_GAIN, load_styles, onset_ramp, style_for)
+    DEFAULT_STYLES, SMILE_CLOSE_CORNER, SMILE_LIP_CLOSE, VISIBILITY_GAIN, load_styles, onset_ramp,
+    style_for)
 from vitaphone.core.motion.geometry import EYE_APERTURE_REST_IOD, EYE_OPEN_FRACTION
 from vitaphone.core.motion.options import OwnExpression
 from vitaphone.core.motion.types import Emotion
@@ -165,11 +166,16 @@ SMILING = OwnExpression(smile_iod=0.075)  # the MEAD actor's broad smile with te
 def test_an_emotion_against_the_portraits_smile_first_relaxes_it():
     plain = style_for(Emotion.SAD, 0.8)[0].offsets
     sad = style_for(Emotion.SAD, 0.8, own=SMILING)[0].offsets
-    # The corners go back to neutral (0.8 of the way), then drop by sad's own amount.
-    assert sad["mouth_corner"] == pytest.approx(plain["mouth_corner"] - 0.8 * 0.075 / 0.06)
+    # The corners go back to neutral (0.8 of the way), then drop by sad's own amount; the
+    # smile's parted lips fall together, and the corners drop by what that jaw raise lifts.
+    close = SMILE_LIP_CLOSE * 0.8
+    assert sad["lip_close"] == pytest.approx(plain.get("lip_close", 0.0) + close)
+    assert sad["mouth_corner"] == pytest.approx(
+        plain["mouth_corner"] - 0.8 * 0.075 / 0.06 + SMILE_CLOSE_CORNER * close)
     assert sad["lip_spread"] < plain["lip_spread"]
-    assert {k: v for k, v in sad.items() if k not in ("mouth_corner", "lip_spread")} == {
-        k: v for k, v in plain.items() if k not in ("mouth_corner", "lip_spread")}
+    changed = ("mouth_corner", "lip_spread", "lip_close")
+    assert {k: v for k, v in sad.items() if k not in changed} == {
+        k: v for k, v in plain.items() if k not in changed}
     for emotion in (Emotion.ANGRY, Emotion.FEAR, Emotion.DISGUST):
         assert (style_for(emotion, 0.8, own=SMILING)[0].offsets["mouth_corner"]
                 < style_for(emotion, 0.8)[0].offsets["mouth_corner"] - 0.9)
@@ -201,9 +207,11 @@ def test_the_track_carries_the_relaxed_corners(einstein):
     plain = plan_motion(einstein, MotionOptions(emotion="sad", intensity=1.0, seed=0))
     relaxed = plan_motion(einstein, MotionOptions(emotion="sad", intensity=1.0, seed=0,
                                                   own_expression=SMILING))
-    # Past -1: the portrait's smile is undone before sad's own drop.
-    assert relaxed.channel("mouth_corner")[settled].mean() == pytest.approx(
-        plain.channel("mouth_corner")[settled].mean() - 0.075 / 0.06, abs=1e-5)
+    # Past -1: the portrait's smile is undone before sad's own drop (down to the channel's
+    # floor, -2, with the drop that goes with closing the smile's lips).
+    assert relaxed.channel("mouth_corner")[settled].mean() == pytest.approx(max(
+        -2.0, plain.channel("mouth_corner")[settled].mean() - 0.075 / 0.06
+        + SMILE_CLOSE_CORNER * SMILE_LIP_CLOSE), abs=1e-5)
     assert "own smile" in relaxed.notes["emotion"]
     with pytest.raises(BadOption):
         MotionOptions(own_expression=0.07)

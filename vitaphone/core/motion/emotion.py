@@ -242,6 +242,8 @@ def load_styles(path: Path | None = TARGETS_PATH) -> tuple[dict[Emotion, Emotion
 # How much a smile widens the mouth per unit of corner lift (happy's prototype: spread 0.35 with
 # corners 0.8): undoing a portrait's own smile narrows its mouth by the same share.
 _SPREAD_PER_CORNER = 0.35 / 0.8
+SMILE_LIP_CLOSE = 0.6  # lip_close when a smile is fully undone (intensity 1)
+SMILE_CLOSE_CORNER = -0.8  # mouth_corner per unit of that lip_close
 _SMILE_CHANNELS = ("mouth_corner", "cheek_raise", "lip_spread")
 
 
@@ -265,6 +267,15 @@ def relative_to_face(style: EmotionStyle, own: OwnExpression, intensity: float) 
         undo = -own_units * intensity
         offsets["mouth_corner"] = corner + undo
         offsets["lip_spread"] = offsets.get("lip_spread", 0.0) + _SPREAD_PER_CORNER * undo
+        if own_units > 0:
+            # A smile parts the lips over the teeth; relaxing it lets them fall together
+            # (lip_close on a portrait parted at rest draws its own lips over the teeth,
+            # render/lip_seal.py; on closed lips it changes nothing). Left apart, "sad" on a
+            # broad smile still grinned. Closing them raises the jaw and the corners with it,
+            # so the corners come down that much more.
+            close = SMILE_LIP_CLOSE * intensity
+            offsets["lip_close"] = offsets.get("lip_close", 0.0) + close
+            offsets["mouth_corner"] += SMILE_CLOSE_CORNER * close
     else:
         kept = max(0.0, abs(corner) - abs(own_units)) / abs(corner)
         for name in _SMILE_CHANNELS:
