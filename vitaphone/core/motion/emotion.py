@@ -242,8 +242,8 @@ def load_styles(path: Path | None = TARGETS_PATH) -> tuple[dict[Emotion, Emotion
 # How much a smile widens the mouth per unit of corner lift (happy's prototype: spread 0.35 with
 # corners 0.8): undoing a portrait's own smile narrows its mouth by the same share.
 _SPREAD_PER_CORNER = 0.35 / 0.8
-SMILE_LIP_CLOSE = 0.6  # lip_close when a smile is fully undone (intensity 1)
-SMILE_CLOSE_CORNER = -0.8  # mouth_corner per unit of that lip_close
+SMILE_LIP_CLOSE = 0.4  # lip_close when a smile is fully undone (intensity 1)
+SMILE_CLOSE_CORNER = -1.5  # mouth_corner per unit of that lip_close
 _SMILE_CHANNELS = ("mouth_corner", "cheek_raise", "lip_spread")
 
 
