@@ -63,6 +63,7 @@ def real_blinks(videos: list[Path]) -> list[dict]:
     for mp4 in videos:
         embeddings, eyes, prev = [], [], None
         with av.open(str(mp4)) as container:
+            fps = round(float(container.streams.video[0].average_rate or 25))
             for frame in container.decode(video=0):
                 rgb = frame.to_ndarray(format="rgb24")
                 box = judge.detect_box(rgb, upsample=1 if rgb.shape[0] < 400 else 0)
@@ -82,7 +83,6 @@ def real_blinks(videos: list[Path]) -> list[dict]:
         median, k = float(np.nanmedian(eyes_arr)), int(np.nanargmin(eyes_arr))
         if eyes_arr[k] > 0.5 * median:
             continue  # no blink in this clip
-        fps = 25
         near = [j for j in range(max(0, k - fps), min(len(eyes), k + fps + 1))
                 if embeddings[j] is not None and eyes_arr[j] > 0.9 * median]
         if len(near) < 5:

@@ -49,8 +49,9 @@ TONGUE_ABOVE_IOD = 0.03  # the tongue's top shows this far above the lower incis
 # Lower teeth and the tongue fade in over these openings, and sit low behind the lower lip: in
 # speech-sized openings a real mouth shows mostly upper teeth over a dark cavity. Higher (0.055,
 # 0.09, from 0.12 IOD) they filled the bottom half of the opening with lip-coloured tongue, and
-# the judge (dlib) took its top for the lower lip: openings read smaller and flatter, lip-sync
-# r0 on the pearl-earring girl 0.40-0.50 -> 0.48-0.54 (bench/animate.py).
+# the judge (dlib) took its top for the lower lip and read openings smaller than the rig made
+# them (frames dlib reads open >= 0.25 IOD on the pearl-earring girl: 13 -> 43,
+# docs/mouth_interior.md).
 LOWER_SHOW_GAP_IOD = (0.2, 0.15)
 LIP_ROLL_IOD = (0.005, 0.01)  # inner-lip band (upper, lower) shown inside a wide opening
 LIP_SHADOW_IOD = 0.025  # contact shadow of the lips on the opening's edges
@@ -122,11 +123,9 @@ def mouth_style(crop: np.ndarray, lm: np.ndarray, iod_px: float) -> MouthStyle:
     lip_l = max(float(_luma(lip)), 1.0)
     sclera_l = float(np.percentile(_luma(eye_px), 85)) if len(eye_px) >= 8 else skin_l * 1.2
     # Teeth: between the sclera and the lit skin in brightness (paintings often have dim,
-    # tiny sclerae), tinted towards the skin (the scene's light) and desaturated. They sit in
-    # the mouth's shade: about as bright as the lit skin, never glowing white.
-    # Brighter than the skin they sit under and only a third tinted: at 0.6 of the skin's tint
-    # and the skin's own brightness they read as grey-beige slabs beside real teeth
-    # (docs/mouth_sheet.png, last rows).
+    # tiny sclerae), a little brighter than the skin and a third tinted towards it (the scene's
+    # light); capped below pure white. At the skin's own brightness and 0.6 of its tint they
+    # read as grey-beige slabs beside real teeth (docs/mouth_sheet.png, last rows).
     teeth_l = float(np.clip(0.55 * sclera_l + 0.45 * skin_l, 1.05 * skin_l, 232.0))
     tint = skin_c / max(skin_l, 1.0)
     teeth = teeth_l * (0.67 + 0.33 * tint) * np.array([1.0, 0.985, 0.95])
@@ -430,7 +429,7 @@ def _tongue(lay: _Layout, out, colour, tip: torch.Tensor, style: MouthStyle) -> 
         (1 - 0.12 * torch.exp(-((lay.dx / (0.04 * iod)) ** 2)))
         * (1 - 0.3 * smoothstep(rel))
         * (1 - 0.12 * style.light_x * lay.rel_s.clamp(-1, 1))
-        * (0.62 + 0.38 * smoothstep(lay.gap / (0.25 * iod)))
+        * (0.62 + 0.38 * smoothstep(lay.gap / (0.25 * iod)))  # a slit lets less light in
         * (0.85 + 0.15 * smoothstep(1 - (surface - lay.top) / lay.gap))
     )
     shade = (0.9 + 0.1 * (1 - depth)) * across
