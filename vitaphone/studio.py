@@ -247,7 +247,16 @@ class Studio:
             basis = consent.basis.value if consent is not None else ""
         try:
             inputs, options = await self._inputs_of(job)
-        except UserFacingError as exc:
+            if control.reason is StopReason.CANCEL:  # before the render, which checks itself
+                raise RenderStopped(StopReason.CANCEL)
+        except Exception as exc:
+            if control.reason is StopReason.CANCEL or await self._cancel_requested(job_id):
+                # /forgetme cancels, then erases the inputs this was reading: a cancel, not a
+                # failure.
+                await self._end(job_id, worker_id, JobState.CANCELLED, "stopped: cancel requested")
+                raise JobFailed("The job was cancelled.", "", code="cancelled") from None
+            if not isinstance(exc, UserFacingError):
+                raise
             await self._end(job_id, worker_id, JobState.FAILED, "bad input", exc.code,
                             f"{exc.message} {exc.hint}".strip())
             raise JobFailed(exc.message, exc.hint, code=exc.code) from exc
@@ -337,6 +346,12 @@ class Studio:
         return Rendered(job_id, Path(out_path), output_sha, payload, result.manifest_id,
                         provenance_id, result.duration_s, result.size_bytes, result.seconds,
                         result.notes)
+
+    async def _cancel_requested(self, job_id: str) -> bool:
+        from vitaphone.storage import records
+
+        async with self.sessions() as session:
+            return (await records.get_job(session, job_id)).cancel_requested_at is not None
 
     async def _end(self, job_id: str, worker_id: str, to: JobState, note: str,
                    error_code: str | None = None, error_message: str | None = None) -> None:

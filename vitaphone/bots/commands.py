@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from vitaphone.bots import store, wording
 from vitaphone.bots.contract import Attachment, Button, Context, MessageRef, Reply
+from vitaphone.bots.delivery import SWEEP_WAIT_S
 from vitaphone.core.errors import BadOption, BadVideo
 from vitaphone.storage import records
 from vitaphone.storage.models import Chat, Job, Provenance, User
@@ -128,7 +129,7 @@ class Commands:
             result = await records.forget_user(session, user.id, actor=actor)
         for sha in result.blob_sha256s:
             await svc.studio.blobs.adelete(sha)
-        await svc.delivery.sweep()
+        await svc.delivery.sweep(wait_s=SWEEP_WAIT_S)
         return Reply(wording.forgotten(len(done), len(active)), private=True)
 
     async def report(self, ctx: Context, reason: str, job_id: str | None,
@@ -184,7 +185,7 @@ class Commands:
                                                                   else "an admin"),
                            actor=f"{ctx.user.platform}:{ctx.user.user_id}",
                            tell_requester=not is_owner)
-        await svc.delivery.sweep()
+        await svc.delivery.sweep(wait_s=SWEEP_WAIT_S)
         return Reply(wording.deleted_by_requester(job_id) if is_owner else
                      f"Deleted job {job_id}'s video; its requester is told.", private=True)
 

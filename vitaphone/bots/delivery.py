@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EDIT_EVERY_S = 1.0  # progress edits at most this often (flood limits), state changes at once
+SWEEP_WAIT_S = 15.0  # a command that deletes copies waits this long for them to go
 
 
 def video_buttons(job_id: str) -> tuple[tuple[Button, ...], ...]:
@@ -45,11 +46,14 @@ class Delivery:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
         # A command asks for a sweep while the periodic one may be running. Two sweeps at once
-        # read the same pending notice and tell the requester twice; a command waiting for the
-        # running sweep can stall behind a platform call of that sweep. So one sweeps at a time
-        # and a request during a sweep makes it go round once more instead of waiting.
+        # read the same pending notice and tell the requester twice. So one sweeps at a time,
+        # and a request during a sweep makes it go round once more; a command that tells the
+        # user "deleted" waits (bounded: a platform call may stall) for the round that covers
+        # its request.
         self._sweeping = False
-        self._again = False
+        self._asked = 0  # sweep requests so far
+        self._covered = 0  # requests that a finished round started after
+        self._round_done = asyncio.Condition()
 
     async def start(self) -> None:
         async with self.service.studio.sessions() as session:
@@ -185,18 +189,28 @@ class Delivery:
             except Exception:
                 log.exception("bots sweep failed; trying again")
 
-    async def sweep(self) -> None:
+    async def sweep(self, *, wait_s: float = 0.0) -> None:
         """Delete copies marked for deletion, send queued notices, resume approved jobs.
 
-        Returns at once when a sweep is already running: that one sweeps again afterwards."""
-        self._again = True
+        When a sweep is already running, that one sweeps again afterwards; this call then
+        returns at once, or waits up to `wait_s` for that next round to finish."""
+        self._asked += 1
+        mine = self._asked
         if self._sweeping:
+            if wait_s > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with self._round_done:
+                        await asyncio.wait_for(self._round_done.wait_for(
+                            lambda: self._covered >= mine), wait_s)
             return
         self._sweeping = True
         try:
-            while self._again:
-                self._again = False
+            while self._covered < self._asked:
+                starting = self._asked
                 await self._sweep_once()
+                self._covered = starting
+                async with self._round_done:
+                    self._round_done.notify_all()
         finally:
             self._sweeping = False
 

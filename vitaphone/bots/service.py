@@ -47,7 +47,7 @@ from vitaphone.bots.contract import (
     PlatformError,
     Reply,
 )
-from vitaphone.bots.delivery import Delivery
+from vitaphone.bots.delivery import SWEEP_WAIT_S, Delivery
 from vitaphone.bots.moderation import USAGE, ModActions, Moderator
 from vitaphone.bots.request_flow import RequestFlow
 from vitaphone.core.errors import UserFacingError
@@ -198,7 +198,7 @@ class BotService:
         lines = await self.mod.run(mod, words[0].lower(), words[1:],
                                    here={"chat_id": ctx.chat.chat_id})
         if words[0].lower() == "takedown":
-            await self.delivery.sweep()
+            await self.delivery.sweep(wait_s=SWEEP_WAIT_S)
         return Reply("\n".join(lines), private=True)
 
     # --- errors ----------------------------------------------------------------------------

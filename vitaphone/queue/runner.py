@@ -114,13 +114,20 @@ class JobRunner:
         return Outcome(job_id, "done")
 
     async def _after_error(self, job_id: str, exc: Exception) -> Outcome:
-        """Transient: back to the queue with back-off, until `max_attempts`. Else: failed."""
+        """Cancel requested: cancelled. Transient: back to the queue with back-off, until
+        `max_attempts`. Else: failed."""
         from vitaphone.storage import leases, records
 
         try:
             async with self.studio.sessions.begin() as session:
                 job = await records.get_job(session, job_id)
                 attempts = job.attempts
+                if job.cancel_requested_at is not None:  # the cancel may have caused it
+                    log.info("job %s stopped by %s after a cancel request", job_id,
+                             type(exc).__name__)
+                    await leases.release(session, job_id, self.worker_id, JobState.CANCELLED,
+                                         note=f"{type(exc).__name__} after a cancel request")
+                    return Outcome(job_id, "cancelled", message=job.error_message)
                 if is_transient(exc) and attempts < self.queue.max_attempts:
                     delay = self.queue.retry_base_s * 2 ** max(0, attempts - 1)
                     note = f"transient {type(exc).__name__}; retry in {delay:g} s"

@@ -158,9 +158,17 @@ async def release(session: AsyncSession, job_id: str, worker_id: str, to: JobSta
                   note: str, error_code: str | None = None,
                   error_message: str | None = None) -> bool:
     """End our run of a job: `queued` (retry later), `cancelled` or `failed`. False (nothing
-    changed) when the job is no longer ours."""
+    changed) when the job is no longer ours.
+
+    A job whose cancel was requested ends `cancelled` whatever stopped it: a retry would undo
+    the cancel, and a failure is often the cancel's own doing (/forgetme erases the inputs of
+    a job it has just stopped)."""
     if not await owns(session, job_id, worker_id):
         return False
+    job = await get_job(session, job_id)
+    if job.cancel_requested_at is not None and to is not JobState.CANCELLED:
+        to, note = JobState.CANCELLED, f"{note}; cancel requested"
+        error_code, error_message = None, None  # keep the cancel's own code and message
     job = await transition_job(session, job_id, to, note=note, error_code=error_code,
                                error_message=error_message)
     job.worker_id = job.heartbeat_at = None
